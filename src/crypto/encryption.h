@@ -1,0 +1,47 @@
+// Content encryption (kopia-format.md §5): per-IV keys K = HMAC-SHA256(S, IV) with
+// S = HKDF-SHA256(masterKey, salt "encryption"), then an AEAD with a random 12-byte nonce and
+// additional data = IV. Stored bytes: nonce(12) || ciphertext || tag(16).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+
+namespace ferry::crypto {
+
+inline constexpr std::string_view kDefaultEncryptionAlgorithm = "AES256-GCM-HMAC-SHA256";
+inline constexpr size_t kNonceSize = 12;
+inline constexpr size_t kTagSize = 16;
+inline constexpr size_t kEncryptionOverhead = kNonceSize + kTagSize;  // 28
+
+class Encryptor {
+ public:
+  virtual ~Encryptor() = default;
+
+  virtual std::string_view name() const = 0;
+  size_t overhead() const { return kEncryptionOverhead; }
+
+  // Encrypts `plaintext` under the key derived from `iv`; replaces *out's contents with
+  // nonce || ciphertext || tag. Thread-safe. *out may be reused between calls to avoid allocation.
+  Status Encrypt(ByteView plaintext, ByteView iv, Bytes* out) const;
+  // Same with a caller-chosen nonce (test vectors only: real nonces must be random).
+  virtual Status EncryptWithNonce(ByteView plaintext, ByteView iv, ByteView nonce,
+                                  Bytes* out) const = 0;
+  // Verifies and decrypts; a wrong key or tampered data is Status::Authentication, never garbage.
+  virtual Status Decrypt(ByteView ciphertext, ByteView iv, Bytes* out) const = 0;
+};
+
+// All content encryption names, in kopia's order.
+const std::vector<std::string>& EncryptionAlgorithmNames();
+
+// Unknown names are InvalidArgument listing the valid names. master_key must be 32 bytes.
+Result<std::unique_ptr<Encryptor>> NewEncryptor(std::string_view name, ByteView master_key);
+
+// Fills `out` with cryptographically secure random bytes.
+Status RandomBytes(MutableByteView out);
+
+}  // namespace ferry::crypto
