@@ -1,0 +1,19 @@
+// Registration of every ferry command. One file per command (command_<group>_<name>.cc), so the
+// CLI reads like a table of contents of what users can do.
+#pragma once
+
+#include <memory>
+
+#include "cli/command.h"
+
+namespace ferry::cli {
+
+// The whole command tree of the ferry binary.
+std::unique_ptr<Command> BuildApp();
+
+void AddBenchmarkHashingCommand(Command& benchmark);
+void AddBenchmarkEncryptionCommand(Command& benchmark);
+void AddBenchmarkSplitterCommand(Command& benchmark);
+void AddBenchmarkCompressionCommand(Command& benchmark);
+
+}  // namespace ferry::cli
