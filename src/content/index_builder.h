@@ -1,0 +1,38 @@
+// Builds index blobs in kopia's v1 or v2 binary layout (kopia-format.md §9.2, §9.3): entries
+// sorted by key, pack and format tables in first-appearance order. The output is what kopia's
+// BuildStable produces, byte for byte.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "content/index_entry.h"
+
+namespace ferry::content {
+
+class IndexBuilder {
+ public:
+  // Adds or replaces (by content ID) an entry. The pack blob ID is copied.
+  void Add(const IndexEntry& entry);
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+
+  // version 1 or 2. An empty builder is refused for v2 (kopia never writes empty indexes);
+  // compression in a v1 index is refused (v1 cannot express it).
+  Result<Bytes> Build(int version) const;
+
+ private:
+  struct Stored {
+    IndexEntry entry;  // entry.pack_blob_id points into pack_ids_
+  };
+  Result<Bytes> BuildV1(const std::vector<const IndexEntry*>& sorted) const;
+  Result<Bytes> BuildV2(const std::vector<const IndexEntry*>& sorted) const;
+
+  std::map<ContentId, IndexEntry> entries_;
+  std::map<std::string, int, std::less<>> pack_ids_;  // owns the pack ID strings
+};
+
+}  // namespace ferry::content

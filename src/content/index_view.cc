@@ -1,0 +1,172 @@
+#include "content/index_view.h"
+
+#include <cstring>
+
+namespace ferry::content {
+
+namespace {
+
+uint32_t U16(const uint8_t* p) { return uint32_t(p[0]) << 8 | p[1]; }
+uint32_t U24(const uint8_t* p) { return uint32_t(p[0]) << 16 | uint32_t(p[1]) << 8 | p[2]; }
+uint32_t U32(const uint8_t* p) {
+  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
+}
+
+constexpr size_t kV1HeaderSize = 8;
+constexpr size_t kV2HeaderSize = 17;
+constexpr uint32_t kEncryptionOverhead = 28;  // v1 has no original length: packed − overhead
+
+}  // namespace
+
+Result<std::shared_ptr<const IndexView>> IndexView::Parse(Bytes data, std::string name) {
+  std::shared_ptr<IndexView> v(new IndexView());
+  v->data_ = std::move(data);
+  v->name_ = std::move(name);
+  FERRY_RETURN_IF_ERROR(v->Validate());
+  return std::shared_ptr<const IndexView>(std::move(v));
+}
+
+Status IndexView::Validate() {
+  auto corrupt = [this](const std::string& what) {
+    return Status::Corruption("index blob " + name_ + " is corrupt: " + what);
+  };
+  if (data_.empty()) return corrupt("empty");
+  version_ = data_[0];
+  const uint8_t* d = data_.data();
+  if (version_ == 1) {
+    if (data_.size() < kV1HeaderSize) return corrupt("short header");
+    key_size_ = d[1];
+    value_size_ = U16(d + 2);
+    count_ = U32(d + 4);
+    entries_offset_ = kV1HeaderSize;
+    if (key_size_ == 255 && count_ == 0) return Status::OK();  // kopia's empty v1 index
+    if (key_size_ <= 1) return corrupt("invalid key size");
+    if (value_size_ != 20) return corrupt("invalid value size");
+  } else if (version_ == 2) {
+    if (data_.size() < kV2HeaderSize) return corrupt("short header");
+    key_size_ = d[1];
+    value_size_ = U16(d + 2);
+    count_ = U32(d + 4);
+    pack_count_ = U32(d + 8);
+    format_count_ = d[12];
+    base_timestamp_ = U32(d + 13);
+    entries_offset_ = kV2HeaderSize;
+    if (key_size_ <= 1) return corrupt("invalid key size");
+    if (value_size_ < 16 || value_size_ > 19 || key_size_ + value_size_ > 256) {
+      return corrupt("invalid entry size");
+    }
+  } else {
+    return corrupt("unknown index version " + std::to_string(version_));
+  }
+  uint64_t entries_end = uint64_t(entries_offset_) + uint64_t(count_) * (key_size_ + value_size_);
+  if (entries_end > data_.size()) return corrupt("truncated entries");
+  if (version_ == 2) {
+    packs_offset_ = size_t(entries_end);
+    uint64_t packs_end = entries_end + uint64_t(pack_count_) * 5;
+    formats_offset_ = size_t(packs_end);
+    uint64_t formats_end = packs_end + uint64_t(format_count_) * 6;
+    if (formats_end > data_.size()) return corrupt("truncated pack or format table");
+    for (size_t i = 0; i < pack_count_; ++i) {
+      const uint8_t* p = d + packs_offset_ + i * 5;
+      if (uint64_t(U32(p + 1)) + p[0] > data_.size()) return corrupt("pack name out of bounds");
+    }
+  }
+  // Keys must be strictly ascending for binary search to be correct.
+  for (size_t i = 1; i < count_; ++i) {
+    const uint8_t* a = d + entries_offset_ + (i - 1) * (key_size_ + value_size_);
+    if (std::memcmp(a, a + key_size_ + value_size_, key_size_) >= 0) return corrupt("entries not sorted");
+  }
+  return Status::OK();
+}
+
+Status IndexView::Decode(size_t i, IndexEntry* out) const {
+  const uint8_t* e = data_.data() + entries_offset_ + i * (key_size_ + value_size_);
+  auto id = ContentId::FromKey(ByteView(e, key_size_));
+  if (!id.ok()) return Status::Corruption("index blob " + name_ + " has an invalid content ID");
+  out->id = *id;
+  const uint8_t* v = e + key_size_;
+  if (version_ == 1) {
+    uint64_t ts = 0;
+    for (int k = 0; k < 6; ++k) ts = ts << 8 | v[k];
+    out->timestamp = int64_t(ts);
+    out->format_version = v[6];
+    size_t name_len = v[7];
+    size_t name_off = U32(v + 8);
+    if (name_off + name_len > data_.size()) {
+      return Status::Corruption("index blob " + name_ + " has a pack name out of bounds");
+    }
+    out->pack_blob_id = std::string_view(reinterpret_cast<const char*>(data_.data()) + name_off, name_len);
+    uint32_t word = U32(v + 12);
+    out->deleted = (word & 0x80000000u) != 0;
+    out->pack_offset = word & 0x7fffffffu;
+    out->packed_length = U32(v + 16);
+    out->original_length = out->packed_length >= kEncryptionOverhead ? out->packed_length - kEncryptionOverhead : 0;
+    out->compression_header = 0;
+    out->encryption_key_id = 0;
+    return Status::OK();
+  }
+  out->timestamp = int64_t(base_timestamp_) + int64_t(U32(v));
+  uint32_t word = U32(v + 4);
+  out->deleted = (word & 0x80000000u) != 0;
+  out->pack_offset = word & 0x7fffffffu;
+  out->original_length = U24(v + 8);
+  out->packed_length = U24(v + 11);
+  uint32_t pack = U16(v + 14);
+  size_t fmt = 0;
+  if (value_size_ >= 17) fmt = v[16];
+  if (value_size_ >= 18) pack |= uint32_t(v[17]) << 16;
+  if (value_size_ >= 19) {
+    out->original_length |= uint32_t(v[18] >> 4) << 24;
+    out->packed_length |= uint32_t(v[18] & 0xf) << 24;
+  }
+  if (pack >= pack_count_) return Status::Corruption("index blob " + name_ + " has a pack index out of range");
+  const uint8_t* p = data_.data() + packs_offset_ + pack * 5;
+  out->pack_blob_id = std::string_view(reinterpret_cast<const char*>(data_.data()) + U32(p + 1), p[0]);
+  if (format_count_ == 0 && fmt == 0) {
+    out->compression_header = 0;
+    out->format_version = 0;
+    out->encryption_key_id = 0;
+  } else {
+    if (fmt >= format_count_) return Status::Corruption("index blob " + name_ + " has a format index out of range");
+    const uint8_t* f = data_.data() + formats_offset_ + fmt * 6;
+    out->compression_header = U32(f);
+    out->format_version = f[4];
+    out->encryption_key_id = f[5];
+  }
+  return Status::OK();
+}
+
+bool IndexView::Find(const ContentId& id, IndexEntry* out) const {
+  if (id.key_size() != key_size_ || count_ == 0) return false;
+  uint8_t key[1 + kMaxContentHashSize];
+  id.WriteKey(key);
+  size_t stride = key_size_ + value_size_;
+  const uint8_t* base = data_.data() + entries_offset_;
+  size_t lo = 0, hi = count_;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = std::memcmp(base + mid * stride, key, key_size_);
+    if (c == 0) return Decode(mid, out).ok();
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return false;
+}
+
+Status IndexView::ForEach(const std::function<Status(const IndexEntry&)>& visit) const {
+  IndexEntry e;
+  for (size_t i = 0; i < count_; ++i) {
+    FERRY_RETURN_IF_ERROR(Decode(i, &e));
+    FERRY_RETURN_IF_ERROR(visit(e));
+  }
+  return Status::OK();
+}
+
+Result<IndexEntry> IndexView::EntryAt(size_t i) const {
+  if (i >= count_) return Status::InvalidArgument("index entry out of range");
+  IndexEntry e;
+  FERRY_RETURN_IF_ERROR(Decode(i, &e));
+  return e;
+}
+
+}  // namespace ferry::content
