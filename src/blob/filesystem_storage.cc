@@ -1,0 +1,454 @@
+#include "blob/filesystem_storage.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace ferry::blob {
+
+namespace {
+
+constexpr std::string_view kStorageType = "filesystem";
+
+std::string ErrnoText(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+// Maps an errno from a blob-file operation to a Status. Missing files are handled by callers
+// (they know the blob ID); a name the filesystem refuses as too long is the caller's input.
+Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
+  std::string msg = std::string(what) + " " + path + ": " + ErrnoText(err);
+  if (err == ENAMETOOLONG) return Status::InvalidArgument(std::move(msg));
+  return Status::IOError(std::move(msg));
+}
+
+bool IsMissing(int err) { return err == ENOENT || err == ENOTDIR; }
+
+int64_t MtimeNanos(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+std::string OctalMode(mode_t mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+// 16 lowercase hex characters, like kopia's "%x" of 8 random bytes. Uniqueness (not secrecy) is
+// what matters: two writers of the same blob must not share a temp file.
+std::string RandomSuffix() {
+  uint8_t raw[8];
+  ssize_t n = getrandom(raw, sizeof(raw), 0);
+  if (n != static_cast<ssize_t>(sizeof(raw))) {
+    thread_local std::mt19937_64 fallback{std::random_device{}()};
+    uint64_t v = fallback();
+    std::memcpy(raw, &v, sizeof(raw));
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (size_t i = 0; i < sizeof(raw); ++i) {
+    out[2 * i] = kHex[raw[i] >> 4];
+    out[2 * i + 1] = kHex[raw[i] & 0xf];
+  }
+  return out;
+}
+
+Status WriteAll(int fd, ByteView data, const std::string& path) {
+  const uint8_t* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    // Linux writes at most ~2 GiB per call; chunking also keeps partial-write handling simple.
+    ssize_t n = ::write(fd, p, std::min<size_t>(left, size_t{1} << 30));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("cannot write", path, errno);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
+// RAII for a file descriptor; close errors on the read path carry no information.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  // Closes now and reports the error (NFS reports write errors at close).
+  int Close() {
+    int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
+  }
+
+ private:
+  int fd_;
+};
+
+class DirCloser {
+ public:
+  explicit DirCloser(DIR* d) : d_(d) {}
+  DirCloser(const DirCloser&) = delete;
+  DirCloser& operator=(const DirCloser&) = delete;
+  ~DirCloser() {
+    if (d_ != nullptr) ::closedir(d_);
+  }
+
+ private:
+  DIR* d_;
+};
+
+class FilesystemStorage final : public Storage {
+ public:
+  FilesystemStorage(std::string root, ShardingParameters sharding, FilesystemOptions options)
+      : root_(std::move(root)), sharding_(std::move(sharding)), options_(options) {}
+
+  std::string DisplayName() const override { return "Filesystem: " + root_; }
+
+  std::map<std::string, std::string> Config() const override {
+    return {{"type", std::string(kStorageType)},
+            {"path", root_},
+            {"fileMode", OctalMode(options_.file_mode)},
+            {"dirMode", OctalMode(options_.dir_mode)}};
+  }
+
+  // Writes `data` to root/dirs.../file via a temp file and rename. Used for blobs and `.shards`.
+  Status WriteAtomically(const std::vector<std::string>& dirs, const std::string& final_path,
+                         ByteView data) const {
+    const std::string tmp = final_path + ".tmp." + RandomSuffix();
+    constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+    int raw = ::open(tmp.c_str(), kFlags, options_.file_mode);
+    if (raw < 0 && errno == ENOENT && !dirs.empty()) {
+      // Only now create the shard directories: the common case (directory exists) costs no
+      // extra system call, and nothing ever removes shard directories, so no cache is needed.
+      FERRY_RETURN_IF_ERROR(MakeDirs(dirs));
+      raw = ::open(tmp.c_str(), kFlags, options_.file_mode);
+    }
+    if (raw < 0) return ErrnoStatus("cannot create", tmp, errno);
+    Fd fd(raw);
+    Status s = FinishTempFile(fd, tmp, data);
+    if (s.ok() && ::rename(tmp.c_str(), final_path.c_str()) != 0) {
+      s = ErrnoStatus("cannot rename temporary file to", final_path, errno);
+    }
+    if (!s.ok()) ::unlink(tmp.c_str());
+    return s;
+  }
+
+  std::string PathOf(const std::vector<std::string>& dirs, const std::string& file) const {
+    std::string path = root_;
+    for (const std::string& d : dirs) {
+      path.push_back('/');
+      path += d;
+    }
+    path.push_back('/');
+    path += file;
+    return path;
+  }
+
+ protected:
+  Status DoPutBlob(std::string_view id, ByteView data, const PutOptions& /*options*/) override {
+    // Retention options are S3 object lock; a plain directory has nothing to apply them to.
+    FERRY_ASSIGN_OR_RETURN(auto location, Locate(id));
+    return WriteAtomically(location.first, PathOf(location.first, location.second), data)
+        .WithContext("writing blob " + std::string(id));
+  }
+
+  Status DoGetBlob(std::string_view id, int64_t offset, int64_t length, Bytes* out) override {
+    FERRY_ASSIGN_OR_RETURN(auto location, Locate(id));
+    const std::string path = PathOf(location.first, location.second);
+    int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (raw < 0) {
+      if (IsMissing(errno)) return BlobNotFound(id);
+      return ErrnoStatus("cannot open", path, errno);
+    }
+    Fd fd(raw);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("cannot stat", path, errno);
+    if (!S_ISREG(st.st_mode)) return BlobNotFound(id);
+    FERRY_ASSIGN_OR_RETURN(int64_t n, ResolveRange(id, st.st_size, offset, length));
+    out->resize(static_cast<size_t>(n));
+    size_t done = 0;
+    while (done < out->size()) {
+      ssize_t r = ::pread(fd.get(), out->data() + done, out->size() - done,
+                          static_cast<off_t>(offset) + static_cast<off_t>(done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("cannot read", path, errno);
+      }
+      // Blobs are replaced by rename, so an open file never shrinks unless someone truncates it
+      // behind our back.
+      if (r == 0) return Status::IOError("blob " + std::string(id) + " shrank while reading " + path);
+      done += static_cast<size_t>(r);
+    }
+    return Status::OK();
+  }
+
+  Result<BlobMetadata> DoGetMetadata(std::string_view id) override {
+    FERRY_ASSIGN_OR_RETURN(auto location, Locate(id));
+    const std::string path = PathOf(location.first, location.second);
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      if (IsMissing(errno)) return BlobNotFound(id);
+      return ErrnoStatus("cannot stat", path, errno);
+    }
+    if (!S_ISREG(st.st_mode)) return BlobNotFound(id);
+    return BlobMetadata{std::string(id), static_cast<int64_t>(st.st_size), MtimeNanos(st)};
+  }
+
+  Status DoDeleteBlob(std::string_view id) override {
+    FERRY_ASSIGN_OR_RETURN(auto location, Locate(id));
+    const std::string path = PathOf(location.first, location.second);
+    if (::unlink(path.c_str()) != 0 && !IsMissing(errno)) {
+      return ErrnoStatus("cannot delete", path, errno);
+    }
+    return Status::OK();
+  }
+
+  Status DoListBlobs(std::string_view prefix, const ListCallback& callback) override {
+    Status s = Walk(root_, "", prefix, callback, /*is_root=*/true);
+    return s;
+  }
+
+ private:
+  // Shard directories and file name of `id`. Refuses IDs whose shards would form "." (possible
+  // only with 1-character shards after the first); ".." is excluded by ValidateBlobId.
+  Result<std::pair<std::vector<std::string>, std::string>> Locate(std::string_view id) const {
+    auto location = sharding_.Split(id);
+    for (const std::string& d : location.first) {
+      if (d == "." || d == "..") {
+        return Status::InvalidArgument("blob ID " + std::string(id) +
+                                       " cannot be stored with this repository's sharding");
+      }
+    }
+    return location;
+  }
+
+  Status MakeDirs(const std::vector<std::string>& dirs) const {
+    std::string path = root_;
+    for (const std::string& d : dirs) {
+      path.push_back('/');
+      path += d;
+      if (::mkdir(path.c_str(), options_.dir_mode) == 0) {
+        // mkdir applies the umask; the configured mode is what kopia users expect to see.
+        if (::chmod(path.c_str(), options_.dir_mode) != 0) {
+          return ErrnoStatus("cannot set mode of", path, errno);
+        }
+      } else if (errno != EEXIST) {
+        return ErrnoStatus("cannot create directory", path, errno);
+      }
+    }
+    return Status::OK();
+  }
+
+  Status FinishTempFile(Fd& fd, const std::string& tmp, ByteView data) const {
+    if (::fchmod(fd.get(), options_.file_mode) != 0) {
+      return ErrnoStatus("cannot set mode of", tmp, errno);
+    }
+    FERRY_RETURN_IF_ERROR(WriteAll(fd.get(), data, tmp));
+    if (options_.sync_writes && ::fsync(fd.get()) != 0) return ErrnoStatus("cannot sync", tmp, errno);
+    if (fd.Close() != 0) return ErrnoStatus("cannot close", tmp, errno);
+    return Status::OK();
+  }
+
+  // Lists `dir`, whose entries' names continue the blob ID `id_so_far`. Like kopia, descends into
+  // every subdirectory whose accumulated name is compatible with `prefix`, and reports files
+  // named "<rest>.f" as blob id_so_far + rest.
+  Status Walk(const std::string& dir, const std::string& id_so_far, std::string_view prefix,
+              const ListCallback& callback, bool is_root) const {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+      // A shard directory removed while listing holds no blobs; the root must exist.
+      if (!is_root && IsMissing(errno)) return Status::OK();
+      return ErrnoStatus("cannot list directory", dir, errno);
+    }
+    DirCloser closer(d);
+    const int dfd = ::dirfd(d);
+    for (;;) {
+      errno = 0;
+      struct dirent* e = ::readdir(d);
+      if (e == nullptr) {
+        if (errno != 0) return ErrnoStatus("cannot list directory", dir, errno);
+        return Status::OK();
+      }
+      std::string_view name = e->d_name;
+      if (name == "." || name == "..") continue;
+
+      const bool maybe_blob = name.size() > kBlobFileSuffix.size() && name.ends_with(kBlobFileSuffix);
+      bool is_dir = e->d_type == DT_DIR;
+      bool is_file = e->d_type == DT_REG;
+      struct stat st;
+      bool have_stat = false;
+      if (e->d_type == DT_UNKNOWN) {
+        if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+          if (IsMissing(errno)) continue;  // deleted since readdir
+          return ErrnoStatus("cannot stat", dir + "/" + std::string(name), errno);
+        }
+        have_stat = true;
+        is_dir = S_ISDIR(st.st_mode);
+        is_file = S_ISREG(st.st_mode);
+      }
+
+      if (is_dir) {
+        std::string sub_id = id_so_far + std::string(name);
+        bool match = prefix.size() > sub_id.size() ? prefix.starts_with(sub_id)
+                                                   : std::string_view(sub_id).starts_with(prefix);
+        if (match) {
+          FERRY_RETURN_IF_ERROR(
+              Walk(dir + "/" + std::string(name), sub_id, prefix, callback, /*is_root=*/false));
+        }
+        continue;
+      }
+      if (!is_file || !maybe_blob) continue;
+
+      std::string id = id_so_far;
+      id += name.substr(0, name.size() - kBlobFileSuffix.size());
+      // Names ferry could not address (stray files) are not blobs of this repository.
+      if (!std::string_view(id).starts_with(prefix) || !ValidateBlobId(id).ok()) continue;
+      if (!have_stat) {
+        if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+          if (IsMissing(errno)) continue;
+          return ErrnoStatus("cannot stat", dir + "/" + std::string(name), errno);
+        }
+        if (!S_ISREG(st.st_mode)) continue;
+      }
+      BlobMetadata m{std::move(id), static_cast<int64_t>(st.st_size), MtimeNanos(st)};
+      FERRY_RETURN_IF_ERROR(callback(m));
+    }
+  }
+
+  const std::string root_;
+  const ShardingParameters sharding_;
+  const FilesystemOptions options_;
+};
+
+// Reads `<root>/.shards`. NotFound if absent.
+Result<ShardingParameters> ReadShardsFile(const std::string& root) {
+  const std::string path = root + "/" + std::string(kShardsFileName);
+  int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (raw < 0) {
+    if (errno == ENOENT) return Status::NotFound(path + " does not exist");
+    return ErrnoStatus("cannot open", path, errno);
+  }
+  Fd fd(raw);
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("cannot read", path, errno);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > (1 << 20)) return Status::Corruption(path + " is implausibly large");
+  }
+  auto parsed = ShardingParameters::Parse(text);
+  if (!parsed.ok()) return parsed.status().WithContext("reading " + path);
+  return parsed;
+}
+
+Result<bool> IsEmptyDirectory(const std::string& path) {
+  DIR* d = ::opendir(path.c_str());
+  if (d == nullptr) return ErrnoStatus("cannot list directory", path, errno);
+  DirCloser closer(d);
+  for (;;) {
+    errno = 0;
+    struct dirent* e = ::readdir(d);
+    if (e == nullptr) {
+      if (errno != 0) return ErrnoStatus("cannot list directory", path, errno);
+      return true;
+    }
+    std::string_view name = e->d_name;
+    if (name != "." && name != "..") return false;
+  }
+}
+
+// mkdir -p with `mode` on every directory created. Returns whether the last one was created.
+Result<bool> MakeRootDirectory(const std::string& path, mode_t mode) {
+  std::error_code ec;
+  std::filesystem::path p(path);
+  std::vector<std::filesystem::path> missing;
+  for (std::filesystem::path cur = p; !cur.empty(); cur = cur.parent_path()) {
+    if (std::filesystem::exists(cur, ec)) break;
+    missing.push_back(cur);
+    if (cur == cur.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), mode) != 0) {
+      if (errno == EEXIST) continue;  // created concurrently
+      return ErrnoStatus("cannot create directory", it->string(), errno);
+    }
+    if (::chmod(it->c_str(), mode) != 0) return ErrnoStatus("cannot set mode of", it->string(), errno);
+  }
+  return !missing.empty();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Storage>> OpenFilesystemStorage(const std::string& path,
+                                                       const FilesystemOptions& options) {
+  if (path.empty()) return Status::InvalidArgument("empty filesystem repository path");
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  if (ec) return Status::InvalidArgument("invalid repository path " + path + ": " + ec.message());
+  std::string root = abs.lexically_normal().string();
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+
+  bool created = false;
+  struct stat st;
+  if (::stat(root.c_str(), &st) != 0) {
+    if (!IsMissing(errno)) return ErrnoStatus("cannot access repository directory", root, errno);
+    if (!options.create_if_missing) {
+      return Status::NotFound("repository directory " + root + " does not exist");
+    }
+    FERRY_ASSIGN_OR_RETURN(created, MakeRootDirectory(root, options.dir_mode));
+    if (::stat(root.c_str(), &st) != 0) {
+      return ErrnoStatus("cannot access repository directory", root, errno);
+    }
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Status::InvalidArgument("repository path " + root + " is not a directory");
+  }
+
+  auto shards = ReadShardsFile(root);
+  if (shards.ok()) {
+    return std::unique_ptr<Storage>(new FilesystemStorage(root, std::move(*shards), options));
+  }
+  if (shards.status().code() != StatusCode::kNotFound) return shards.status();
+
+  bool fresh = created;
+  if (!fresh && options.create_if_missing) {
+    FERRY_ASSIGN_OR_RETURN(fresh, IsEmptyDirectory(root));
+  }
+  ShardingParameters params = fresh ? ShardingParameters::Default() : ShardingParameters::Legacy();
+  auto storage = std::make_unique<FilesystemStorage>(root, params, options);
+  const std::string json = params.ToJson();
+  Status written = storage->WriteAtomically(
+      {}, root + "/" + std::string(kShardsFileName), AsBytes(json));
+  // Kopia only warns when it cannot record the legacy layout (read-only media); a new repository
+  // without `.shards` would be read by kopia with the wrong layout, so that must fail.
+  if (!written.ok() && fresh) return written.WithContext("writing sharding parameters");
+  return std::unique_ptr<Storage>(std::move(storage));
+}
+
+Result<std::unique_ptr<Storage>> CreateFilesystemStorage(const std::string& path,
+                                                         FilesystemOptions options) {
+  options.create_if_missing = true;
+  return OpenFilesystemStorage(path, options);
+}
+
+}  // namespace ferry::blob

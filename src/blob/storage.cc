@@ -1,0 +1,136 @@
+#include "blob/storage.h"
+
+#include <utility>
+
+namespace ferry::blob {
+
+namespace {
+
+bool IsPrintableAscii(char c) { return c >= 0x21 && c <= 0x7e; }
+
+// IDs appear in error messages; keep hostile bytes (newlines, NUL) out of logs.
+std::string Printable(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 80)) out += IsPrintableAscii(c) ? c : '?';
+  if (s.size() > 80) out += "...";
+  return out;
+}
+
+}  // namespace
+
+Status ValidateBlobId(std::string_view id) {
+  if (id.empty()) return Status::InvalidArgument("empty blob ID");
+  if (id.size() > kMaxBlobIdLength) {
+    return Status::InvalidArgument("blob ID longer than " + std::to_string(kMaxBlobIdLength) +
+                                   " characters: " + Printable(id));
+  }
+  for (char c : id) {
+    if (!IsPrintableAscii(c) || c == '/' || c == '\\') {
+      return Status::InvalidArgument("invalid character in blob ID \"" + Printable(id) + "\"");
+    }
+  }
+  // A leading '.' could become a "." or ".." shard directory, and ".shards" style names are the
+  // store's own files; ".." anywhere is a path trick no kopia blob ID contains.
+  if (id.front() == '.' || id.find("..") != std::string_view::npos) {
+    return Status::InvalidArgument("invalid blob ID \"" + Printable(id) + "\"");
+  }
+  return Status::OK();
+}
+
+Status ValidateBlobIdPrefix(std::string_view prefix) {
+  if (prefix.size() > kMaxBlobIdLength) return Status::InvalidArgument("blob ID prefix too long");
+  for (char c : prefix) {
+    if (!IsPrintableAscii(c) || c == '/' || c == '\\') {
+      return Status::InvalidArgument("invalid character in blob ID prefix \"" + Printable(prefix) +
+                                     "\"");
+    }
+  }
+  return Status::OK();
+}
+
+Status ValidateRange(int64_t offset, int64_t length) {
+  if (offset < 0 || length < -1) {
+    return Status::InvalidArgument("invalid blob range: offset " + std::to_string(offset) +
+                                   ", length " + std::to_string(length));
+  }
+  return Status::OK();
+}
+
+Result<int64_t> ResolveRange(std::string_view id, int64_t blob_size, int64_t offset,
+                             int64_t length) {
+  if (offset > blob_size || (length >= 0 && length > blob_size - offset)) {
+    return Status::InvalidArgument("range [" + std::to_string(offset) + ", +" +
+                                   std::to_string(length) + ") is beyond the end of blob " +
+                                   std::string(id) + " (" + std::to_string(blob_size) + " bytes)");
+  }
+  return length < 0 ? blob_size - offset : length;
+}
+
+Status BlobNotFound(std::string_view id) {
+  return Status::NotFound("blob " + std::string(id) + " not found");
+}
+
+Status Storage::CheckOpen() const {
+  if (closed_.load(std::memory_order_acquire)) {
+    return Status::Internal("storage " + DisplayName() + " used after Close");
+  }
+  return Status::OK();
+}
+
+Status Storage::PutBlob(std::string_view id, ByteView data, const PutOptions& options) {
+  FERRY_RETURN_IF_ERROR(CheckOpen());
+  FERRY_RETURN_IF_ERROR(ValidateBlobId(id));
+  return DoPutBlob(id, data, options);
+}
+
+Status Storage::GetBlob(std::string_view id, int64_t offset, int64_t length, Bytes* out) {
+  if (out == nullptr) return Status::InvalidArgument("GetBlob: null output buffer");
+  out->clear();
+  FERRY_RETURN_IF_ERROR(CheckOpen());
+  FERRY_RETURN_IF_ERROR(ValidateBlobId(id));
+  FERRY_RETURN_IF_ERROR(ValidateRange(offset, length));
+  Status s = DoGetBlob(id, offset, length, out);
+  if (!s.ok()) out->clear();
+  return s;
+}
+
+Result<Bytes> Storage::GetBlob(std::string_view id) {
+  Bytes out;
+  FERRY_RETURN_IF_ERROR(GetBlob(id, 0, -1, &out));
+  return out;
+}
+
+Result<BlobMetadata> Storage::GetMetadata(std::string_view id) {
+  FERRY_RETURN_IF_ERROR(CheckOpen());
+  FERRY_RETURN_IF_ERROR(ValidateBlobId(id));
+  return DoGetMetadata(id);
+}
+
+Status Storage::DeleteBlob(std::string_view id) {
+  FERRY_RETURN_IF_ERROR(CheckOpen());
+  FERRY_RETURN_IF_ERROR(ValidateBlobId(id));
+  return DoDeleteBlob(id);
+}
+
+Status Storage::ListBlobs(std::string_view prefix, const ListCallback& callback) {
+  FERRY_RETURN_IF_ERROR(CheckOpen());
+  FERRY_RETURN_IF_ERROR(ValidateBlobIdPrefix(prefix));
+  if (!callback) return Status::InvalidArgument("ListBlobs: empty callback");
+  return DoListBlobs(prefix, callback);
+}
+
+Result<std::vector<BlobMetadata>> Storage::ListAllBlobs(std::string_view prefix) {
+  std::vector<BlobMetadata> all;
+  FERRY_RETURN_IF_ERROR(ListBlobs(prefix, [&all](const BlobMetadata& m) {
+    all.push_back(m);
+    return Status::OK();
+  }));
+  return all;
+}
+
+Status Storage::Close() {
+  if (closed_.exchange(true, std::memory_order_acq_rel)) return Status::OK();
+  return DoClose();
+}
+
+}  // namespace ferry::blob
