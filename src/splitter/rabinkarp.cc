@@ -55,20 +55,14 @@ struct RabinKarp {
 
   static Value TimesX8(Value v) { return (v << 8) ^ kTables.reduce[v >> kTopShift]; }
 
-  static Value Fresh(const uint8_t* p) {
-    const uint8_t* w = p - kWindowSize;
-    Value v = 0;
-    for (size_t i = 0; i < kWindowSize; ++i) v = TimesX8(v) ^ w[i];
-    return v;
-  }
-
   static Value Roll(Value v, uint8_t out, uint8_t in) {
     return TimesX8(v) ^ (kTables.out8[out] ^ in);
   }
 
-  // The chain is ~7 cycles per byte (shift, L1 load, XOR); four lanes overlap it.
+  // The chain is ~7 cycles per byte (shift, L1 load, XOR); eight lanes overlap it (measured:
+  // 1.15 GiB/s of hashing with four lanes, 1.4-1.5 GiB/s with eight).
   static size_t Scan(const uint8_t* p, size_t n, Value mask) {
-    return ScanLanes<RabinKarp, 4, 16 * 1024>(p, n, mask);
+    return ScanLanes<RabinKarp, 8, 4 * 1024>(p, n, mask);
   }
 };
 

@@ -262,6 +262,43 @@ TEST(Splitter, MatchesReference) {
   }
 }
 
+// Windows of 64 zero bytes hash to 0 for both hashes, so a zero run ending at position p plants
+// a cut there. Plant cuts on and around the block and lane-group boundaries of the lane-parallel
+// scan (the scan of a call starting at min or at byte 64 of the call, plus multiples of 512), alone
+// and in pairs where a later lane hits at an earlier step.
+TEST(Splitter, PlantedCutsAroundLaneBoundaries) {
+  const Bytes random = SplitMix64(8, 256 << 10);
+  std::vector<size_t> positions;
+  for (size_t base = 512; base < random.size(); base += 512) {
+    if (base % 4096 != 0 && base > 8192) continue;
+    for (int delta : {-65, -64, -63, -1, 0, 1, 63, 64, 65, 127, 128}) positions.push_back(base + delta);
+  }
+  auto plant = [](Bytes& data, size_t end) {
+    for (size_t i = end - 63; i <= end; ++i) data[i] = 0;
+  };
+  std::mt19937_64 rng(9);
+  for (bool rk : {false, true}) {
+    auto s = rk ? NewRabinKarpSplitter(1, 1 << 20, 1 << 20) : NewBuzhashSplitter(1, 1 << 20, 1 << 20);
+    auto check = [&](const Bytes& data, const std::string& what) {
+      EXPECT_EQ(SplitWith(*s, data, Feed::kWhole), ReferenceSplit(rk, 1, 1 << 20, 1 << 20, data))
+          << (rk ? "RABINKARP " : "BUZHASH ") << what;
+    };
+    for (size_t p : positions) {
+      Bytes data = random;
+      plant(data, p);
+      check(data, "cut at " + std::to_string(p));
+    }
+    for (int k = 0; k < 200; ++k) {
+      const size_t a = positions[rng() % positions.size()];
+      const size_t b = positions[rng() % positions.size()];
+      Bytes data = random;
+      plant(data, a);
+      plant(data, b);
+      check(data, "cuts at " + std::to_string(a) + " and " + std::to_string(b));
+    }
+  }
+}
+
 // ---- Edge cases and names.
 
 TEST(Splitter, EmptyInputNeverSplits) {
