@@ -1,0 +1,563 @@
+#include "content/content_manager.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <queue>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "content/encrypted_blob.h"
+#include "content/epoch_manager.h"
+#include "content/index_builder.h"
+#include "content/index_view.h"
+#include "content/pack_format.h"
+#include "content/session.h"
+
+namespace ferry::content {
+
+namespace {
+
+int64_t SystemNowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ContentInfo ToInfo(const IndexEntry& e) {
+  ContentInfo i;
+  i.id = e.id;
+  i.pack_blob_id = std::string(e.pack_blob_id);
+  i.pack_offset = e.pack_offset;
+  i.packed_length = e.packed_length;
+  i.original_length = e.original_length;
+  i.timestamp = e.timestamp;
+  i.deleted = e.deleted;
+  i.compression_header = e.compression_header;
+  i.format_version = e.format_version;
+  return i;
+}
+
+IndexEntry FromInfo(const ContentInfo& i) {
+  IndexEntry e;
+  e.id = i.id;
+  e.pack_blob_id = i.pack_blob_id;
+  e.pack_offset = i.pack_offset;
+  e.packed_length = i.packed_length;
+  e.original_length = i.original_length;
+  e.timestamp = i.timestamp;
+  e.deleted = i.deleted;
+  e.compression_header = i.compression_header;
+  e.format_version = i.format_version;
+  return e;
+}
+
+bool InfoSupersedes(const ContentInfo& a, const ContentInfo& b) {
+  return Supersedes(FromInfo(a), FromInfo(b));
+}
+
+// A pack being filled, or filled and being uploaded.
+struct Pack {
+  std::string id;
+  Bytes data;
+  std::vector<ContentInfo> entries;
+  bool uploaded = false;
+};
+
+class ContentManagerImpl : public ContentManager {
+ public:
+  ContentManagerImpl(blob::Storage* storage, ContentFormat format, ContentManagerOptions options)
+      : storage_(storage),
+        format_(std::move(format)),
+        options_(std::move(options)),
+        epochs_(storage, format_.epoch) {
+    if (!options_.now) options_.now = SystemNowSeconds;
+    session_id_ = NewSessionId(options_.now());
+  }
+
+  Status Init() { return Refresh(); }
+
+  ContentId ComputeContentId(ByteView data, char prefix) const override {
+    uint8_t digest[crypto::kMaxHashSize];
+    format_.hash->Hash(data, digest);
+    return *ContentId::FromHash(prefix, ByteView(digest, format_.hash->output_size()));
+  }
+
+  Result<ContentId> WriteContent(ByteView data, char prefix,
+                                 compression::HeaderId compression) override {
+    if (options_.read_only) return Status::Unsupported("repository is open read-only");
+    if (prefix != 0 && (prefix < 'g' || prefix > 'z')) {
+      return Status::InvalidArgument(std::string("invalid content prefix '") + prefix + "'");
+    }
+    ContentId id = ComputeContentId(data, prefix);
+    int64_t min_timestamp = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (IsPresentPendingLocked(id)) return Deduplicated(id, data.size());
+    }
+    {
+      std::optional<ContentInfo> committed = LookupCommitted(id);
+      if (committed && !committed->deleted) return Deduplicated(id, data.size());
+      // A deleted content must be written again, with a timestamp after the deletion (§17.2).
+      if (committed) min_timestamp = committed->timestamp + 1;
+    }
+
+    // Compress (only if it helps) and encrypt outside any lock.
+    thread_local Bytes compressed;
+    thread_local Bytes sealed;
+    ByteView payload = data;
+    uint32_t used_compression = 0;
+    if (compression != compression::kNoCompression) {
+      FERRY_RETURN_IF_ERROR(compression::Compress(compression, data, &compressed));
+      if (compressed.size() < data.size()) {
+        payload = compressed;
+        used_compression = compression;
+      }
+    }
+    FERRY_RETURN_IF_ERROR(format_.encryptor->Encrypt(payload, id.PackIv(), &sealed));
+
+    std::unique_ptr<Pack> full;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (IsPresentPendingLocked(id)) return Deduplicated(id, data.size());
+      std::unique_ptr<Pack>& pack = open_[prefix ? 1 : 0];
+      if (!pack) {
+        FERRY_ASSIGN_OR_RETURN(pack, NewPack(prefix ? 'q' : 'p'));
+      }
+      ContentInfo info;
+      info.id = id;
+      info.pack_blob_id = pack->id;
+      info.pack_offset = uint32_t(pack->data.size());
+      info.packed_length = uint32_t(sealed.size());
+      info.original_length = uint32_t(data.size());
+      info.timestamp = std::max(options_.now(), min_timestamp);
+      info.compression_header = used_compression;
+      info.format_version = uint8_t(format_.format_version);
+      pack->data.insert(pack->data.end(), sealed.begin(), sealed.end());
+      pack->entries.push_back(info);
+      pending_location_[id] = pack->id;
+      {
+        std::lock_guard<std::mutex> slock(stats_mu_);
+        stats_.written_contents++;
+        stats_.written_bytes += data.size();
+        stats_.written_packed_bytes += sealed.size();
+      }
+      if (int64_t(pack->data.size()) >= format_.max_pack_size) {
+        full = std::move(pack);
+        uploading_[full->id] = full.get();
+        ++uploads_in_progress_;
+      }
+    }
+    if (full) FinishAndUpload(std::move(full));
+    return id;
+  }
+
+  Status GetContent(const ContentId& id, Bytes* out) override {
+    ContentInfo info;
+    Bytes sealed;
+    bool from_memory = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (const ContentInfo* p = FindPendingLocked(id)) {
+        info = *p;
+        if (const Pack* pack = FindUnuploadedPackLocked(info.pack_blob_id)) {
+          sealed.assign(pack->data.begin() + info.pack_offset,
+                        pack->data.begin() + info.pack_offset + info.packed_length);
+          from_memory = true;
+        }
+      } else {
+        auto committed = LookupCommitted(id);
+        if (!committed) return Status::NotFound("content " + id.ToString() + " not found");
+        info = *committed;
+      }
+    }
+    if (info.deleted) return Status::NotFound("content " + id.ToString() + " is deleted");
+    if (!from_memory) {
+      Status s = storage_->GetBlob(info.pack_blob_id, info.pack_offset, info.packed_length, &sealed);
+      if (s.code() == StatusCode::kInvalidArgument) {
+        return Status::Corruption("pack " + info.pack_blob_id + " is shorter than its index says (content " +
+                                  id.ToString() + ")");
+      }
+      if (!s.ok()) return s.WithContext("reading content " + id.ToString() + " from pack " + info.pack_blob_id);
+    }
+    return DecodeContent(info, sealed, out);
+  }
+
+  Result<ContentInfo> GetContentInfo(const ContentId& id) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (const ContentInfo* p = FindPendingLocked(id)) return *p;
+    }
+    auto committed = LookupCommitted(id);
+    if (!committed) return Status::NotFound("content " + id.ToString() + " not found");
+    return *committed;
+  }
+
+  Status DeleteContent(const ContentId& id) override {
+    if (options_.read_only) return Status::Unsupported("repository is open read-only");
+    FERRY_ASSIGN_OR_RETURN(ContentInfo info, GetContentInfo(id));
+    if (info.deleted) return Status::OK();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pending_location_.count(id)) {
+      return Status::Unsupported("content " + id.ToString() + " was written in this session; flush before deleting it");
+    }
+    info.deleted = true;
+    info.timestamp = std::max(options_.now(), info.timestamp + 1);
+    pending_deletions_[id] = info;
+    return Status::OK();
+  }
+
+  Status Flush() override {
+    std::vector<std::unique_ptr<Pack>> to_upload;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& pack : open_) {
+        if (pack && !pack->entries.empty()) {
+          uploading_[pack->id] = pack.get();
+          ++uploads_in_progress_;
+          to_upload.push_back(std::move(pack));
+        }
+        pack.reset();
+      }
+    }
+    for (auto& p : to_upload) FinishAndUpload(std::move(p));
+
+    IndexBuilder builder;
+    std::vector<ContentId> committed_ids;
+    std::vector<std::string> committed_packs;
+    std::vector<ContentId> committed_deletions;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      uploaded_cv_.wait(lock, [this] { return uploads_in_progress_ == 0; });
+      if (!upload_error_.ok()) {
+        Status s = upload_error_;
+        upload_error_ = Status::OK();
+        return s;
+      }
+      for (const auto& [pack_id, entries] : uploaded_) {
+        committed_packs.push_back(pack_id);
+        for (const auto& e : entries) {
+          builder.Add(FromInfo(e));
+          committed_ids.push_back(e.id);
+        }
+      }
+      for (const auto& [id, e] : pending_deletions_) {
+        builder.Add(FromInfo(e));
+        committed_deletions.push_back(id);
+      }
+    }
+    if (builder.empty()) return Status::OK();
+    FERRY_ASSIGN_OR_RETURN(Bytes index, builder.Build(format_.index_version));
+    auto blob_id = epochs_.WriteIndexBlob([&](const std::string& prefix) {
+      return PutEncryptedBlob(storage_, *format_.hash, *format_.encryptor, prefix,
+                              session_id_ + "-c1", index, format_.put_options);
+    });
+    if (!blob_id.ok()) return blob_id.status().WithContext("writing index blob");
+    FERRY_ASSIGN_OR_RETURN(auto view, IndexView::Parse(std::move(index), *blob_id));
+    {
+      std::unique_lock<std::shared_mutex> clock(committed_mu_);
+      committed_.push_back(view);
+      index_cache_[*blob_id] = view;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // Everything in this index is now committed; entries added meanwhile stay pending.
+      for (const auto& id : committed_ids) pending_location_.erase(id);
+      for (const auto& p : committed_packs) uploaded_.erase(p);
+      for (const auto& id : committed_deletions) pending_deletions_.erase(id);
+    }
+    {
+      std::lock_guard<std::mutex> slock(stats_mu_);
+      stats_.index_blobs_written++;
+    }
+    return Status::OK();
+  }
+
+  Status Refresh() override {
+    FERRY_ASSIGN_OR_RETURN(IndexBlobSet set, epochs_.Load());
+    if (!options_.read_only) {
+      auto advanced = epochs_.MaybeAdvance(set);
+      if (advanced.ok() && *advanced) {
+        FERRY_ASSIGN_OR_RETURN(set, epochs_.Load());
+      }
+    }
+    std::vector<std::shared_ptr<const IndexView>> views(set.active.size());
+    std::vector<Status> errors(set.active.size());
+    {
+      std::shared_lock<std::shared_mutex> lock(committed_mu_);
+      for (size_t i = 0; i < set.active.size(); ++i) {
+        auto it = index_cache_.find(set.active[i].id);
+        if (it != index_cache_.end()) views[i] = it->second;
+      }
+    }
+    // Fetch and decrypt missing index blobs on a few threads: index loading is I/O bound on S3.
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t i = next++; i < set.active.size(); i = next++) {
+        if (views[i]) continue;
+        auto plain = GetEncryptedBlob(storage_, *format_.encryptor, set.active[i].id);
+        if (!plain.ok()) {
+          errors[i] = plain.status();
+          continue;
+        }
+        auto view = IndexView::Parse(std::move(*plain), set.active[i].id);
+        if (!view.ok()) errors[i] = view.status();
+        else views[i] = *view;
+      }
+    };
+    size_t threads = std::min<size_t>(4, set.active.size());
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    for (const auto& s : errors) FERRY_RETURN_IF_ERROR(s);
+    std::unique_lock<std::shared_mutex> lock(committed_mu_);
+    committed_ = std::move(views);
+    watermark_ = set.deletion_watermark;
+    for (const auto& v : committed_) index_cache_[v->name()] = v;
+    return Status::OK();
+  }
+
+  Status IterateContents(bool include_deleted,
+                         const std::function<Status(const ContentInfo&)>& visit) override {
+    std::vector<std::shared_ptr<const IndexView>> views;
+    int64_t watermark;
+    {
+      std::shared_lock<std::shared_mutex> lock(committed_mu_);
+      views = committed_;
+      watermark = watermark_;
+    }
+    std::map<ContentId, ContentInfo> pending;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto add = [&](const ContentInfo& e) {
+        auto it = pending.find(e.id);
+        if (it == pending.end() || InfoSupersedes(e, it->second)) pending[e.id] = e;
+      };
+      for (const auto& pack : open_) {
+        if (!pack) continue;
+        for (const auto& e : pack->entries) add(e);
+      }
+      for (const auto& [id, pack] : uploading_) for (const auto& e : pack->entries) add(e);
+      for (const auto& [id, entries] : uploaded_) for (const auto& e : entries) add(e);
+      for (const auto& [id, e] : pending_deletions_) add(e);
+    }
+    // k-way merge of the sorted index views (and the pending entries) by content ID.
+    struct Cursor {
+      size_t view;  // views.size() = pending
+      size_t pos;
+      IndexEntry entry;
+    };
+    auto cmp = [](const Cursor& a, const Cursor& b) { return b.entry.id < a.entry.id; };
+    std::priority_queue<Cursor, std::vector<Cursor>, decltype(cmp)> heap(cmp);
+    std::vector<IndexEntry> pending_entries;
+    for (const auto& [id, e] : pending) pending_entries.push_back(FromInfo(e));
+    auto push = [&](size_t v, size_t pos) -> Status {
+      if (v == views.size()) {
+        if (pos < pending_entries.size()) heap.push({v, pos, pending_entries[pos]});
+        return Status::OK();
+      }
+      if (pos < views[v]->size()) {
+        FERRY_ASSIGN_OR_RETURN(IndexEntry e, views[v]->EntryAt(pos));
+        heap.push({v, pos, e});
+      }
+      return Status::OK();
+    };
+    for (size_t v = 0; v <= views.size(); ++v) FERRY_RETURN_IF_ERROR(push(v, 0));
+    while (!heap.empty()) {
+      Cursor best = heap.top();
+      heap.pop();
+      FERRY_RETURN_IF_ERROR(push(best.view, best.pos + 1));
+      while (!heap.empty() && heap.top().entry.id == best.entry.id) {
+        Cursor same = heap.top();
+        heap.pop();
+        FERRY_RETURN_IF_ERROR(push(same.view, same.pos + 1));
+        if (Supersedes(same.entry, best.entry)) best = same;
+      }
+      const IndexEntry& e = best.entry;
+      if (e.deleted && (!include_deleted || e.timestamp <= watermark)) continue;
+      FERRY_RETURN_IF_ERROR(visit(ToInfo(e)));
+    }
+    return Status::OK();
+  }
+
+  ContentStats stats() const override {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    return stats_;
+  }
+  const ContentFormat& format() const override { return format_; }
+  const std::string& session_id() const override { return session_id_; }
+
+ private:
+  Result<ContentId> Deduplicated(const ContentId& id, size_t size) {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.deduplicated_contents++;
+    stats_.deduplicated_bytes += size;
+    return id;
+  }
+
+  Result<std::unique_ptr<Pack>> NewPack(char kind) {
+    auto pack = std::make_unique<Pack>();
+    uint8_t rnd[16];
+    FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(rnd, sizeof(rnd))));
+    pack->id = std::string(1, kind) + HexEncode(ByteView(rnd, sizeof(rnd))) + "-" + session_id_;
+    pack->data.reserve(size_t(format_.max_pack_size) + (1 << 20));
+    pack->data.resize(kPackPreambleSize);
+    FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(pack->data.data(), kPackPreambleSize)));
+    return pack;
+  }
+
+  // Pads, appends the encrypted local index and the postamble, uploads. Runs without the lock.
+  void FinishAndUpload(std::unique_ptr<Pack> pack) {
+    Status s = FinishPack(pack.get());
+    if (s.ok()) s = storage_->PutBlob(pack->id, pack->data, format_.put_options);
+    std::lock_guard<std::mutex> lock(mu_);
+    uploading_.erase(pack->id);
+    if (s.ok()) {
+      std::lock_guard<std::mutex> slock(stats_mu_);
+      stats_.packs_written++;
+      uploaded_[pack->id] = std::move(pack->entries);
+    } else {
+      // Nothing in this pack may be indexed; a later write of the same data stores it again.
+      for (const auto& e : pack->entries) pending_location_.erase(e.id);
+      upload_error_ = s.WithContext("uploading pack " + pack->id);
+    }
+    --uploads_in_progress_;
+    uploaded_cv_.notify_all();
+  }
+
+  Status FinishPack(Pack* pack) {
+    size_t pad = PackPaddingLength(pack->data.size());
+    size_t at = pack->data.size();
+    pack->data.resize(at + pad);
+    FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(pack->data.data() + at, pad)));
+    IndexBuilder local;
+    for (const auto& e : pack->entries) local.Add(FromInfo(e));
+    FERRY_ASSIGN_OR_RETURN(Bytes plain, local.Build(format_.index_version));
+    size_t plain_len = plain.size();
+    plain.resize(plain_len + 32);
+    FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(plain.data() + plain_len, 32)));
+    Bytes iv = format_.hash->Hash(plain);
+    Bytes sealed;
+    FERRY_RETURN_IF_ERROR(format_.encryptor->Encrypt(plain, iv, &sealed));
+    Postamble post;
+    post.local_index_iv = iv;
+    post.local_index_offset = pack->data.size();
+    post.local_index_length = sealed.size();
+    pack->data.insert(pack->data.end(), sealed.begin(), sealed.end());
+    return AppendPostamble(post, &pack->data);
+  }
+
+  // The pending entry of `id` (in an open, uploading or uploaded-but-unindexed pack), if any.
+  const ContentInfo* FindPendingLocked(const ContentId& id) const {
+    auto del = pending_deletions_.find(id);
+    if (del != pending_deletions_.end()) return &del->second;
+    auto loc = pending_location_.find(id);
+    if (loc == pending_location_.end()) return nullptr;
+    auto find_in = [&](const std::vector<ContentInfo>& entries) -> const ContentInfo* {
+      for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+        if (it->id == id) return &*it;
+      }
+      return nullptr;
+    };
+    for (const auto& pack : open_) {
+      if (pack && pack->id == loc->second) return find_in(pack->entries);
+    }
+    if (auto it = uploading_.find(loc->second); it != uploading_.end()) return find_in(it->second->entries);
+    if (auto it = uploaded_.find(loc->second); it != uploaded_.end()) return find_in(it->second);
+    return nullptr;
+  }
+
+  bool IsPresentPendingLocked(const ContentId& id) const {
+    return pending_location_.count(id) != 0 && !pending_deletions_.count(id);
+  }
+
+  const Pack* FindUnuploadedPackLocked(const std::string& pack_id) const {
+    for (const auto& pack : open_) {
+      if (pack && pack->id == pack_id) return pack.get();
+    }
+    auto it = uploading_.find(pack_id);
+    return it == uploading_.end() ? nullptr : it->second;
+  }
+
+  // The effective committed entry: greatest across index blobs; hidden if deleted at or below
+  // the deletion watermark.
+  std::optional<ContentInfo> LookupCommitted(const ContentId& id) const {
+    std::shared_lock<std::shared_mutex> lock(committed_mu_);
+    bool found = false;
+    IndexEntry best, e;
+    for (const auto& view : committed_) {
+      if (view->Find(id, &e) && (!found || Supersedes(e, best))) {
+        best = e;
+        found = true;
+      }
+    }
+    if (!found || (best.deleted && best.timestamp <= watermark_)) return std::nullopt;
+    return ToInfo(best);
+  }
+
+  Status DecodeContent(const ContentInfo& info, ByteView sealed, Bytes* out) {
+    if (info.packed_length != sealed.size()) {
+      return Status::Corruption("content " + info.id.ToString() + " in pack " + info.pack_blob_id +
+                                " has the wrong length");
+    }
+    thread_local Bytes plain;
+    Status s = format_.encryptor->Decrypt(sealed, info.id.PackIv(), &plain);
+    if (!s.ok()) {
+      return Status::Corruption("content " + info.id.ToString() + " in pack " + info.pack_blob_id +
+                                " failed authentication (corrupt data or wrong key)");
+    }
+    if (info.compression_header == 0) {
+      out->assign(plain.begin(), plain.end());
+      return Status::OK();
+    }
+    s = compression::Decompress(plain, out, std::max<size_t>(info.original_length, 1) + 64);
+    if (!s.ok()) {
+      return Status::Corruption("content " + info.id.ToString() + " in pack " + info.pack_blob_id +
+                                " cannot be decompressed: " + s.message());
+    }
+    return Status::OK();
+  }
+
+  blob::Storage* storage_;
+  ContentFormat format_;
+  ContentManagerOptions options_;
+  EpochManager epochs_;
+  std::string session_id_;
+
+  mutable std::shared_mutex committed_mu_;
+  std::vector<std::shared_ptr<const IndexView>> committed_;
+  std::map<std::string, std::shared_ptr<const IndexView>> index_cache_;
+  int64_t watermark_ = 0;
+
+  mutable std::mutex mu_;
+  std::unique_ptr<Pack> open_[2];                                 // p, q
+  std::map<std::string, Pack*> uploading_;                        // owned by the uploading thread
+  std::map<std::string, std::vector<ContentInfo>> uploaded_;      // stored, not yet indexed
+  std::unordered_map<ContentId, std::string, ContentIdHash> pending_location_;  // id → pack
+  std::map<ContentId, ContentInfo> pending_deletions_;
+  int uploads_in_progress_ = 0;
+  std::condition_variable uploaded_cv_;
+  Status upload_error_;
+  ContentStats stats_;
+  mutable std::mutex stats_mu_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ContentManager>> ContentManager::Open(blob::Storage* storage,
+                                                             ContentFormat format,
+                                                             ContentManagerOptions options) {
+  if (!format.hash || !format.encryptor) return Status::InvalidArgument("content format needs a hash and an encryptor");
+  if (format.index_version != 1 && format.index_version != 2) {
+    return Status::Unsupported("index version " + std::to_string(format.index_version) + " is not supported");
+  }
+  auto cm = std::make_unique<ContentManagerImpl>(storage, std::move(format), std::move(options));
+  FERRY_RETURN_IF_ERROR(cm->Init());
+  return std::unique_ptr<ContentManager>(std::move(cm));
+}
+
+}  // namespace ferry::content

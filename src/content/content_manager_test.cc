@@ -1,0 +1,356 @@
+#include "content/content_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "blob/fault_injecting_storage.h"
+#include "blob/memory_storage.h"
+#include "content/encrypted_blob.h"
+#include "content/index_view.h"
+#include "content/pack_format.h"
+
+namespace ferry::content {
+namespace {
+
+Bytes Data(size_t size, uint32_t seed) {
+  Bytes b(size);
+  uint32_t x = seed * 2654435761u + 1;
+  for (auto& c : b) {
+    x = x * 1103515245u + 12345u;
+    c = uint8_t(x >> 24);
+  }
+  return b;
+}
+
+Bytes Text(size_t size) {
+  std::string s;
+  while (s.size() < size) s += "the quick brown fox jumps over the lazy dog. ";
+  s.resize(size);
+  return ToBytes(s);
+}
+
+class ContentManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    hash_ = std::move(*crypto::NewHashFunction("BLAKE2B-256-128", Bytes(32, 0x80)));
+    encryptor_ = std::move(*crypto::NewEncryptor("AES256-GCM-HMAC-SHA256", Bytes(32, 0x40)));
+    storage_ = std::make_shared<blob::MemoryStorage>();
+  }
+
+  ContentFormat Format(int64_t max_pack = 1 << 20) {
+    ContentFormat f;
+    f.hash = hash_.get();
+    f.encryptor = encryptor_.get();
+    f.max_pack_size = max_pack;
+    return f;
+  }
+
+  std::unique_ptr<ContentManager> Open(blob::Storage* storage = nullptr, int64_t max_pack = 1 << 20,
+                                       std::function<int64_t()> now = nullptr) {
+    ContentManagerOptions o;
+    o.now = now;
+    auto cm = ContentManager::Open(storage ? storage : storage_.get(), Format(max_pack), o);
+    EXPECT_TRUE(cm.ok()) << cm.status().ToString();
+    return std::move(*cm);
+  }
+
+  std::vector<std::string> BlobIds(const std::string& prefix) {
+    std::vector<std::string> ids;
+    auto listing = storage_->ListAllBlobs(prefix);
+    EXPECT_TRUE(listing.ok());
+    for (const auto& b : *listing) ids.push_back(b.id);
+    return ids;
+  }
+
+  std::unique_ptr<crypto::HashFunction> hash_;
+  std::unique_ptr<crypto::Encryptor> encryptor_;
+  std::shared_ptr<blob::MemoryStorage> storage_;
+};
+
+TEST_F(ContentManagerTest, WritesReadsAndSurvivesReopen) {
+  auto cm = Open();
+  std::vector<std::pair<ContentId, Bytes>> written;
+  for (uint32_t i = 0; i < 50; ++i) {
+    Bytes d = i % 3 == 0 ? Text(1000 + i * 100) : Data(i * 997, i);
+    char prefix = i % 5 == 0 ? 'k' : 0;
+    auto id = cm->WriteContent(d, prefix, i % 2 ? 0x1100 : compression::kNoCompression);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    EXPECT_EQ(id->prefix(), prefix);
+    EXPECT_EQ(*id, cm->ComputeContentId(d, prefix));
+    written.emplace_back(*id, d);
+  }
+  // Readable before the flush (from the open packs).
+  for (const auto& [id, d] : written) {
+    Bytes got;
+    ASSERT_TRUE(cm->GetContent(id, &got).ok());
+    EXPECT_EQ(got, d);
+  }
+  EXPECT_TRUE(BlobIds("x").empty());
+  ASSERT_TRUE(cm->Flush().ok());
+  auto packs_p = BlobIds("p"), packs_q = BlobIds("q"), indexes = BlobIds("xn0_");
+  EXPECT_EQ(packs_p.size(), 1u);
+  EXPECT_EQ(packs_q.size(), 1u);
+  ASSERT_EQ(indexes.size(), 1u);
+  EXPECT_TRUE(indexes[0].ends_with("-" + cm->session_id() + "-c1")) << indexes[0];
+  EXPECT_TRUE(packs_p[0].ends_with("-" + cm->session_id()));
+  EXPECT_EQ(packs_p[0].size(), 1 + 32 + 1 + cm->session_id().size());
+
+  auto fresh = Open();
+  for (const auto& [id, d] : written) {
+    Bytes got;
+    ASSERT_TRUE(fresh->GetContent(id, &got).ok()) << id.ToString();
+    EXPECT_EQ(got, d);
+  }
+  // The compressible text written with zstd was stored compressed, random data was not.
+  auto text_info = fresh->GetContentInfo(written[3].first);
+  ASSERT_TRUE(text_info.ok());
+  EXPECT_EQ(text_info->compression_header, 0x1100u);
+  EXPECT_LT(text_info->packed_length, text_info->original_length);
+  auto random_info = fresh->GetContentInfo(written[1].first);
+  EXPECT_EQ(random_info->compression_header, 0u);
+  EXPECT_EQ(random_info->packed_length, random_info->original_length + 28);
+}
+
+TEST_F(ContentManagerTest, DeduplicatesWithinAndAcrossSessions) {
+  auto cm = Open();
+  Bytes d = Data(5000, 1);
+  auto a = cm->WriteContent(d, 0, 0);
+  auto b = cm->WriteContent(d, 0, 0);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+  EXPECT_EQ(cm->stats().written_contents, 1u);
+  EXPECT_EQ(cm->stats().deduplicated_contents, 1u);
+  ASSERT_TRUE(cm->Flush().ok());
+  auto again = Open();
+  ASSERT_TRUE(again->WriteContent(d, 0, 0).ok());
+  EXPECT_EQ(again->stats().written_contents, 0u);
+  ASSERT_TRUE(again->Flush().ok());
+  EXPECT_EQ(BlobIds("xn").size(), 1u);  // nothing new: no index written
+  // The same bytes with a prefix are a different content.
+  auto k = again->WriteContent(d, 'k', 0);
+  EXPECT_NE(k->ToString(), a->ToString());
+  EXPECT_EQ(k->ToString(), "k" + a->ToString());
+}
+
+TEST_F(ContentManagerTest, PackHasPreamblePaddingLocalIndexAndPostamble) {
+  auto cm = Open();
+  std::vector<ContentId> ids;
+  for (uint32_t i = 0; i < 5; ++i) ids.push_back(*cm->WriteContent(Data(3000 + i, i), 0, 0));
+  ASSERT_TRUE(cm->Flush().ok());
+  auto packs = BlobIds("p");
+  ASSERT_EQ(packs.size(), 1u);
+  Bytes pack = *storage_->GetBlob(packs[0]);
+  auto post = ParsePostamble(pack);
+  ASSERT_TRUE(post.ok()) << post.status().ToString();
+  EXPECT_EQ(post->local_index_offset % 4096, 0u);
+  EXPECT_EQ(post->local_index_iv.size(), 16u);
+  Bytes sealed(pack.begin() + long(post->local_index_offset),
+               pack.begin() + long(post->local_index_offset + post->local_index_length));
+  Bytes plain;
+  ASSERT_TRUE(encryptor_->Decrypt(sealed, post->local_index_iv, &plain).ok());
+  EXPECT_EQ(hash_->Hash(plain), post->local_index_iv);  // IV = full hash of the plaintext
+  plain.resize(plain.size() - 32);                       // 32 random bytes follow the index
+  auto local = IndexView::Parse(plain, "local");
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  EXPECT_EQ((*local)->size(), 5u);
+  uint32_t first_offset = UINT32_MAX;
+  for (const auto& id : ids) {
+    IndexEntry e;
+    ASSERT_TRUE((*local)->Find(id, &e));
+    EXPECT_EQ(e.pack_blob_id, packs[0]);
+    auto info = cm->GetContentInfo(id);
+    EXPECT_EQ(info->pack_offset, e.pack_offset);
+    first_offset = std::min(first_offset, e.pack_offset);
+  }
+  EXPECT_EQ(first_offset, 32u);  // after the random preamble
+}
+
+TEST_F(ContentManagerTest, SplitsPacksAtTheSizeLimit) {
+  auto cm = Open(nullptr, 64 << 10);
+  std::vector<std::pair<ContentId, Bytes>> written;
+  for (uint32_t i = 0; i < 40; ++i) {
+    Bytes d = Data(10000, i + 100);
+    written.emplace_back(*cm->WriteContent(d, 0, 0), d);
+  }
+  ASSERT_TRUE(cm->Flush().ok());
+  EXPECT_GE(BlobIds("p").size(), 6u);
+  auto fresh = Open();
+  for (const auto& [id, d] : written) {
+    Bytes got;
+    ASSERT_TRUE(fresh->GetContent(id, &got).ok());
+    EXPECT_EQ(got, d);
+  }
+}
+
+TEST_F(ContentManagerTest, DeletedContentIsHiddenAndRewrittenWithALaterTimestamp) {
+  int64_t now = 1'800'000'000;
+  auto clock = [&] { return now; };
+  auto cm = Open(nullptr, 1 << 20, clock);
+  Bytes d = Data(777, 5);
+  ContentId id = *cm->WriteContent(d, 0, 0);
+  ASSERT_TRUE(cm->Flush().ok());
+  ASSERT_TRUE(cm->DeleteContent(id).ok());
+  ASSERT_TRUE(cm->Flush().ok());
+  auto reopened = Open(nullptr, 1 << 20, clock);
+  Bytes got;
+  EXPECT_EQ(reopened->GetContent(id, &got).code(), StatusCode::kNotFound);
+  auto info = reopened->GetContentInfo(id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->deleted);
+  EXPECT_EQ(info->timestamp, now + 1);  // strictly after the entry it deletes
+  // Writing it again must store it again (never reuse deleted data), with a later timestamp.
+  ASSERT_TRUE(reopened->WriteContent(d, 0, 0).ok());
+  EXPECT_EQ(reopened->stats().written_contents, 1u);
+  ASSERT_TRUE(reopened->Flush().ok());
+  auto third = Open(nullptr, 1 << 20, clock);
+  ASSERT_TRUE(third->GetContent(id, &got).ok());
+  EXPECT_EQ(got, d);
+  EXPECT_EQ(third->GetContentInfo(id)->timestamp, now + 2);
+}
+
+TEST_F(ContentManagerTest, WatermarkDropsDeletedEntries) {
+  int64_t now = 1'800'000'000;
+  auto cm = Open(nullptr, 1 << 20, [&] { return now; });
+  ContentId id = *cm->WriteContent(Data(100, 9), 0, 0);
+  ASSERT_TRUE(cm->Flush().ok());
+  ASSERT_TRUE(cm->DeleteContent(id).ok());
+  ASSERT_TRUE(cm->Flush().ok());
+  int count = 0;
+  auto counting = [&](const ContentInfo&) { ++count; return Status::OK(); };
+  ASSERT_TRUE(Open()->IterateContents(true, counting).ok());
+  EXPECT_EQ(count, 1);
+  ASSERT_TRUE(storage_->PutBlob("xw" + std::to_string(now + 1), AsBytes("deletion-watermark")).ok());
+  auto after = Open();
+  EXPECT_EQ(after->GetContentInfo(id).status().code(), StatusCode::kNotFound);
+  count = 0;
+  ASSERT_TRUE(after->IterateContents(true, counting).ok());
+  EXPECT_EQ(count, 0);
+}
+
+TEST_F(ContentManagerTest, IteratesMergedSortedContents) {
+  auto cm = Open();
+  std::set<std::string> expected;
+  for (uint32_t round = 0; round < 3; ++round) {
+    for (uint32_t i = 0; i < 20; ++i) {
+      expected.insert(cm->WriteContent(Data(100 + i, round * 100 + i), i % 4 ? 0 : 'm', 0)->ToString());
+    }
+    if (round < 2) {
+      ASSERT_TRUE(cm->Flush().ok());  // two index blobs plus pending entries
+    }
+  }
+  std::vector<std::string> seen;
+  ASSERT_TRUE(cm->IterateContents(false, [&](const ContentInfo& i) {
+    seen.push_back(i.id.ToString());
+    return Status::OK();
+  }).ok());
+  EXPECT_EQ(seen.size(), expected.size());
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end(), [](const std::string& a, const std::string& b) {
+    return *ContentId::Parse(a) < *ContentId::Parse(b);
+  }));
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), expected);
+}
+
+TEST_F(ContentManagerTest, ConcurrentWritersDeduplicateAndLoseNothing) {
+  auto cm = Open(nullptr, 256 << 10);
+  std::vector<std::thread> threads;
+  std::vector<std::vector<std::pair<ContentId, Bytes>>> results(8);
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint32_t i = 0; i < 100; ++i) {
+        Bytes d = Data(2000 + i, i % 50 + (t % 2) * 1000);  // heavy overlap between threads
+        auto id = cm->WriteContent(d, 0, 0);
+        if (id.ok()) results[size_t(t)].emplace_back(*id, d);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(cm->Flush().ok());
+  EXPECT_EQ(cm->stats().written_contents, 200u);  // 100 sizes x 2 seeds; the rest deduplicated
+  EXPECT_EQ(cm->stats().deduplicated_contents, 600u);
+  auto fresh = Open();
+  for (const auto& r : results) {
+    ASSERT_EQ(r.size(), 100u);
+    for (const auto& [id, d] : r) {
+      Bytes got;
+      ASSERT_TRUE(fresh->GetContent(id, &got).ok());
+      EXPECT_EQ(got, d);
+    }
+  }
+}
+
+TEST_F(ContentManagerTest, CorruptPackIsAnErrorNamingThePackAndOthersStayReadable) {
+  auto cm = Open();
+  ContentId data_id = *cm->WriteContent(Data(4000, 1), 0, 0);
+  ContentId meta_id = *cm->WriteContent(Data(4000, 2), 'k', 0);
+  ASSERT_TRUE(cm->Flush().ok());
+  std::string pack = BlobIds("p")[0];
+  Bytes bytes = *storage_->GetBlob(pack);
+  bytes[100] ^= 0x40;
+  ASSERT_TRUE(storage_->PutBlob(pack, bytes).ok());
+  auto fresh = Open();
+  Bytes got;
+  Status s = fresh->GetContent(data_id, &got);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find(pack), std::string::npos) << s.message();
+  EXPECT_TRUE(fresh->GetContent(meta_id, &got).ok());
+  // A truncated pack too.
+  bytes.resize(50);
+  ASSERT_TRUE(storage_->PutBlob(pack, bytes).ok());
+  s = fresh->GetContent(data_id, &got);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+}
+
+TEST_F(ContentManagerTest, CorruptIndexBlobIsAnErrorNamingIt) {
+  auto cm = Open();
+  ASSERT_TRUE(cm->WriteContent(Data(100, 1), 0, 0).ok());
+  ASSERT_TRUE(cm->Flush().ok());
+  std::string index = BlobIds("xn")[0];
+  Bytes bytes = *storage_->GetBlob(index);
+  bytes[20] ^= 1;
+  ASSERT_TRUE(storage_->PutBlob(index, bytes).ok());
+  auto r = ContentManager::Open(storage_.get(), Format(), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(r.status().message().find(index), std::string::npos) << r.status().message();
+}
+
+TEST_F(ContentManagerTest, FailedPackUploadIsReportedAndNeverIndexed) {
+  auto faulty = std::make_shared<blob::FaultInjectingStorage>(storage_);
+  auto cm = Open(faulty.get());
+  Bytes d1 = Data(1000, 1), d2 = Data(1000, 2);
+  ContentId id1 = *cm->WriteContent(d1, 0, 0);
+  faulty->FailMatching(blob::Op::kPut, "p", 1);
+  Status s = cm->Flush();
+  EXPECT_EQ(s.code(), StatusCode::kIOError);
+  EXPECT_TRUE(BlobIds("xn").empty());
+  // The content is gone from the pending set; writing it again stores it.
+  ASSERT_TRUE(cm->WriteContent(d1, 0, 0).ok());
+  ASSERT_TRUE(cm->WriteContent(d2, 0, 0).ok());
+  ASSERT_TRUE(cm->Flush().ok());
+  auto fresh = Open();
+  Bytes got;
+  ASSERT_TRUE(fresh->GetContent(id1, &got).ok());
+  EXPECT_EQ(got, d1);
+  // Every pack an index names exists.
+  ASSERT_TRUE(fresh->IterateContents(true, [&](const ContentInfo& i) {
+    return storage_->GetMetadata(i.pack_blob_id).status();
+  }).ok());
+}
+
+TEST_F(ContentManagerTest, IndexBlobDecryptsWithIvFromItsName) {
+  auto cm = Open();
+  ASSERT_TRUE(cm->WriteContent(Data(10, 1), 0, 0).ok());
+  ASSERT_TRUE(cm->Flush().ok());
+  std::string index = BlobIds("xn")[0];
+  auto plain = GetEncryptedBlob(storage_.get(), *encryptor_, index);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)[0], 2);  // index v2
+  // The name is xn0_ + hex(hash(plaintext)) + "-" + session + "-c1".
+  EXPECT_EQ(index, "xn0_" + HexEncode(hash_->Hash(*plain)) + "-" + cm->session_id() + "-c1");
+}
+
+}  // namespace
+}  // namespace ferry::content
