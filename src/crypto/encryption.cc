@@ -4,8 +4,10 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
+#include <string>
 
 #include "crypto/aead.h"
 #include "crypto/hmac.h"
@@ -29,8 +31,9 @@ constexpr EncryptorSpec kEncryptorSpecs[] = {
     {"CHACHA20-POLY1305-HMAC-SHA256", AeadAlgorithm::kChaCha20Poly1305},
 };
 
+// True if `in` lies (partly) in out's allocation, which resizing *out could move or overwrite.
 bool Overlaps(ByteView in, const Bytes& out) {
-  if (in.empty() || out.empty()) return false;
+  if (in.empty() || out.capacity() == 0) return false;
   const uint8_t* begin = out.data();
   const uint8_t* end = begin + out.capacity();
   return in.data() < end && begin < in.data() + in.size();

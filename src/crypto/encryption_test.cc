@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "crypto/hashing.h"
 #include "crypto/key_derivation.h"
@@ -250,6 +253,31 @@ TEST(EncryptionTest, RandomNonceRoundTripAndBufferReuse) {
     // Input inside the output buffer is refused rather than silently clobbered.
     out = plaintext;
     EXPECT_EQ(e->Encrypt(ByteView(out).subspan(10), iv, &out).code(), StatusCode::kInvalidArgument);
+  }
+}
+
+// One Encryptor serves many threads; each thread re-keys its own cipher contexts.
+TEST(EncryptionTest, ConcurrentUse) {
+  for (const std::string& name : EncryptionAlgorithmNames()) {
+    auto e = MustEncryptor(name, Seq(0x40, 0x5f));
+    ASSERT_NE(e, nullptr);
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        Bytes plaintext(5000 + t, static_cast<uint8_t>(t));
+        Bytes sealed, opened;
+        for (int i = 0; i < 50; ++i) {
+          const Bytes iv = Seq(t, t + 15);
+          if (!e->Encrypt(plaintext, iv, &sealed).ok() || !e->Decrypt(sealed, iv, &opened).ok() ||
+              opened != plaintext) {
+            ++failures;
+          }
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0) << name;
   }
 }
 

@@ -99,6 +99,15 @@ Result<std::unique_ptr<HashFunction>> NewOpenSslBlake2(std::string_view name,
       new OpenSslBlake2Hash(name, digest_size, output_size, std::move(ctx)));
 }
 
+// libb2 picks its SIMD kernel lazily: the first call of each entry point overwrites a function
+// pointer. Hashing once here, before the object is shared, keeps that write out of concurrent
+// Hash() calls.
+std::unique_ptr<HashFunction> WarmedUp(std::unique_ptr<HashFunction> hash) {
+  uint8_t scratch[kMaxHashSize];
+  hash->Hash({}, scratch);
+  return hash;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<HashFunction>> NewBlake2bHash(std::string_view name, size_t output_size,
@@ -111,7 +120,8 @@ Result<std::unique_ptr<HashFunction>> NewBlake2bHash(std::string_view name, size
   if (!key.empty()) return NewOpenSslBlake2(name, "BLAKE2BMAC", kDigestSize, output_size, key);
   blake2b_state initial;
   if (blake2b_init(&initial, kDigestSize) != 0) return Status::Internal("blake2b_init failed");
-  return std::unique_ptr<HashFunction>(new Libb2bHash(name, kDigestSize, output_size, initial));
+  return WarmedUp(std::unique_ptr<HashFunction>(
+      new Libb2bHash(name, kDigestSize, output_size, initial)));
 }
 
 Result<std::unique_ptr<HashFunction>> NewBlake2sHash(std::string_view name, size_t digest_size,
@@ -127,7 +137,8 @@ Result<std::unique_ptr<HashFunction>> NewBlake2sHash(std::string_view name, size
   if (!key.empty()) return NewOpenSslBlake2(name, "BLAKE2SMAC", digest_size, digest_size, key);
   blake2s_state initial;
   if (blake2s_init(&initial, digest_size) != 0) return Status::Internal("blake2s_init failed");
-  return std::unique_ptr<HashFunction>(new Libb2sHash(name, digest_size, digest_size, initial));
+  return WarmedUp(std::unique_ptr<HashFunction>(
+      new Libb2sHash(name, digest_size, digest_size, initial)));
 }
 
 }  // namespace ferry::crypto

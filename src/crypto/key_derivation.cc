@@ -6,8 +6,8 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
-#include <climits>
 #include <cstring>
+#include <string>
 
 #include "crypto/aead.h"
 #include "crypto/encryption.h"
