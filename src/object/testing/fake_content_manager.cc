@@ -47,6 +47,7 @@ ferry::Result<ContentId> FakeContentManager::WriteContent(ByteView data, char pr
   // Compress outside the lock, like the real manager.
   Stored s;
   s.original_length = static_cast<uint32_t>(data.size());
+  s.requested_compression = compression;
   if (compression != compression::kNoCompression) {
     Bytes compressed;
     FERRY_RETURN_IF_ERROR(compression::Compress(compression, data, &compressed));
@@ -177,6 +178,14 @@ ferry::Result<Bytes> FakeContentManager::StoredBytes(const ContentId& id) const 
   auto it = contents_.find(id);
   if (it == contents_.end()) return Status::NotFound("content " + id.ToString() + " not found");
   return it->second.bytes;
+}
+
+ferry::Result<compression::HeaderId> FakeContentManager::RequestedCompression(
+    const ContentId& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = contents_.find(id);
+  if (it == contents_.end()) return Status::NotFound("content " + id.ToString() + " not found");
+  return it->second.requested_compression;
 }
 
 void FakeContentManager::FailNextWrites(int count) {

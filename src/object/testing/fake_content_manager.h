@@ -49,6 +49,9 @@ class FakeContentManager : public ContentManager {
   void PutRaw(const ContentId& id, Bytes plaintext);
   // The stored bytes of a content: compression header || stream when compressed.
   ferry::Result<Bytes> StoredBytes(const ContentId& id) const;
+  // The compression WriteContent was asked for when the content was first stored (the stored
+  // form only records it when it helped).
+  ferry::Result<compression::HeaderId> RequestedCompression(const ContentId& id) const;
   // Makes the next `count` WriteContent calls fail with IOError.
   void FailNextWrites(int count);
 
@@ -57,6 +60,7 @@ class FakeContentManager : public ContentManager {
     Bytes bytes;  // as a pack would hold them before encryption
     uint32_t original_length = 0;
     uint32_t compression_header = 0;
+    compression::HeaderId requested_compression = 0;
     bool deleted = false;
     bool pending = true;  // written since the last Flush
     int64_t timestamp = 0;
