@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/connection.h"
 
 namespace ferry::cli {
 
@@ -7,6 +8,18 @@ std::unique_ptr<Command> BuildApp() {
       "ferry",
       "Ferry moves Kubernetes volume snapshots into incremental, deduplicated, encrypted\n"
       "Kopia-format repositories (format version 3), and restores them.");
+
+  AddGlobalFlags(*root);
+
+  Command& repository = root->AddCommand("repository", "Commands to manipulate repository.").Alias("repo");
+  AddRepositoryCreateCommand(repository);
+  AddRepositoryConnectCommand(repository);
+  AddRepositoryStatusCommand(repository);
+  AddRepositoryDisconnectCommand(repository);
+  AddRepositoryChangePasswordCommand(repository);
+  AddContentCommands(*root);
+  AddBlobCommands(*root);
+  AddIndexCommands(*root);
 
   Command& benchmark = root->AddCommand("benchmark", "Commands to test performance of algorithms.");
   AddBenchmarkHashingCommand(benchmark);

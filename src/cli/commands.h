@@ -16,4 +16,13 @@ void AddBenchmarkEncryptionCommand(Command& benchmark);
 void AddBenchmarkSplitterCommand(Command& benchmark);
 void AddBenchmarkCompressionCommand(Command& benchmark);
 
+void AddRepositoryCreateCommand(Command& repository);
+void AddRepositoryConnectCommand(Command& repository);
+void AddRepositoryStatusCommand(Command& repository);
+void AddRepositoryDisconnectCommand(Command& repository);
+void AddRepositoryChangePasswordCommand(Command& repository);
+void AddContentCommands(Command& root);
+void AddBlobCommands(Command& root);
+void AddIndexCommands(Command& root);
+
 }  // namespace ferry::cli
