@@ -64,8 +64,8 @@ void CachingStorage::EraseBlob(std::string_view id) {
   keys_by_id_.erase(ids);
 }
 
-void CachingStorage::Insert(std::string_view id, int64_t offset, int64_t length,
-                            const Bytes& data, uint64_t generation) {
+void CachingStorage::Insert(std::string_view id, int64_t offset, int64_t length, const Bytes& data,
+                            uint64_t generation) {
   const auto size = static_cast<int64_t>(data.size());
   if (size > options_.max_bytes) return;
   // Copy before taking the lock; most inserts succeed.
@@ -103,8 +103,7 @@ void CachingStorage::Invalidate(std::string_view id) {
   EraseBlob(id);
 }
 
-Status CachingStorage::DoGetBlob(std::string_view id, int64_t offset, int64_t length,
-                                 Bytes* out) {
+Status CachingStorage::DoGetBlob(std::string_view id, int64_t offset, int64_t length, Bytes* out) {
   if (!Cacheable(id)) return inner_->GetBlob(id, offset, length, out);
   const uint64_t generation = Generation(id).load(std::memory_order_acquire);
 

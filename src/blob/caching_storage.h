@@ -57,7 +57,9 @@ class CachingStorage final : public Storage {
  protected:
   Status DoPutBlob(std::string_view id, ByteView data, const PutOptions& options) override;
   Status DoGetBlob(std::string_view id, int64_t offset, int64_t length, Bytes* out) override;
-  Result<BlobMetadata> DoGetMetadata(std::string_view id) override { return inner_->GetMetadata(id); }
+  Result<BlobMetadata> DoGetMetadata(std::string_view id) override {
+    return inner_->GetMetadata(id);
+  }
   Status DoDeleteBlob(std::string_view id) override;
   Status DoListBlobs(std::string_view prefix, const ListCallback& callback) override {
     return inner_->ListBlobs(prefix, callback);
@@ -91,10 +93,10 @@ class CachingStorage final : public Storage {
   std::array<std::atomic<uint64_t>, 64> generations_{};
 
   mutable std::mutex mu_;
-  Lru lru_;                                                   // guarded by mu_
-  std::unordered_map<std::string, Lru::iterator> by_key_;     // guarded by mu_
+  Lru lru_;                                                               // guarded by mu_
+  std::unordered_map<std::string, Lru::iterator> by_key_;                 // guarded by mu_
   std::unordered_map<std::string, std::vector<std::string>> keys_by_id_;  // guarded by mu_
-  CacheStats stats_;                                          // guarded by mu_
+  CacheStats stats_;                                                      // guarded by mu_
 };
 
 }  // namespace ferry::blob

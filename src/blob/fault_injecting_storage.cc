@@ -9,11 +9,16 @@ namespace ferry::blob {
 
 std::string_view OpName(Op op) {
   switch (op) {
-    case Op::kPut: return "PutBlob";
-    case Op::kGet: return "GetBlob";
-    case Op::kGetMetadata: return "GetMetadata";
-    case Op::kDelete: return "DeleteBlob";
-    case Op::kList: return "ListBlobs";
+    case Op::kPut:
+      return "PutBlob";
+    case Op::kGet:
+      return "GetBlob";
+    case Op::kGetMetadata:
+      return "GetMetadata";
+    case Op::kDelete:
+      return "DeleteBlob";
+    case Op::kList:
+      return "ListBlobs";
   }
   return "?";
 }

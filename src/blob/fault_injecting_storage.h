@@ -105,15 +105,15 @@ class FaultInjectingStorage final : public Storage {
   const std::shared_ptr<Storage> inner_;
 
   mutable std::mutex mu_;
-  bool enabled_ = true;                                // guarded by mu_
-  std::deque<Fault> scripted_;                         // guarded by mu_
-  std::array<double, kOpCount> probability_{};         // guarded by mu_
-  std::array<StatusCode, kOpCount> probability_code_{};  // guarded by mu_
-  double torn_probability_ = 0;                        // guarded by mu_
-  double torn_probability_fraction_ = 0.5;             // guarded by mu_
+  bool enabled_ = true;                                        // guarded by mu_
+  std::deque<Fault> scripted_;                                 // guarded by mu_
+  std::array<double, kOpCount> probability_{};                 // guarded by mu_
+  std::array<StatusCode, kOpCount> probability_code_{};        // guarded by mu_
+  double torn_probability_ = 0;                                // guarded by mu_
+  double torn_probability_fraction_ = 0.5;                     // guarded by mu_
   std::array<std::chrono::microseconds, kOpCount> latency_{};  // guarded by mu_
-  std::mt19937_64 rng_;                                // guarded by mu_
-  FaultCounters counters_;                             // guarded by mu_
+  std::mt19937_64 rng_;                                        // guarded by mu_
+  FaultCounters counters_;                                     // guarded by mu_
 };
 
 }  // namespace ferry::blob

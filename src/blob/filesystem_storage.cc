@@ -191,7 +191,8 @@ class FilesystemStorage final : public Storage {
       }
       // Blobs are replaced by rename, so an open file never shrinks unless someone truncates it
       // behind our back.
-      if (r == 0) return Status::IOError("blob " + std::string(id) + " shrank while reading " + path);
+      if (r == 0)
+        return Status::IOError("blob " + std::string(id) + " shrank while reading " + path);
       done += static_cast<size_t>(r);
     }
     return Status::OK();
@@ -259,7 +260,8 @@ class FilesystemStorage final : public Storage {
       return ErrnoStatus("cannot set mode of", tmp, errno);
     }
     FERRY_RETURN_IF_ERROR(WriteAll(fd.get(), data, tmp));
-    if (options_.sync_writes && ::fsync(fd.get()) != 0) return ErrnoStatus("cannot sync", tmp, errno);
+    if (options_.sync_writes && ::fsync(fd.get()) != 0)
+      return ErrnoStatus("cannot sync", tmp, errno);
     if (fd.Close() != 0) return ErrnoStatus("cannot close", tmp, errno);
     return Status::OK();
   }
@@ -287,7 +289,8 @@ class FilesystemStorage final : public Storage {
       std::string_view name = e->d_name;
       if (name == "." || name == "..") continue;
 
-      const bool maybe_blob = name.size() > kBlobFileSuffix.size() && name.ends_with(kBlobFileSuffix);
+      const bool maybe_blob =
+          name.size() > kBlobFileSuffix.size() && name.ends_with(kBlobFileSuffix);
       bool is_dir = e->d_type == DT_DIR;
       bool is_file = e->d_type == DT_REG;
       struct stat st;
@@ -392,7 +395,8 @@ Result<bool> MakeRootDirectory(const std::string& path, mode_t mode) {
       if (errno == EEXIST) continue;  // created concurrently
       return ErrnoStatus("cannot create directory", it->string(), errno);
     }
-    if (::chmod(it->c_str(), mode) != 0) return ErrnoStatus("cannot set mode of", it->string(), errno);
+    if (::chmod(it->c_str(), mode) != 0)
+      return ErrnoStatus("cannot set mode of", it->string(), errno);
   }
   return !missing.empty();
 }
@@ -437,8 +441,8 @@ Result<std::unique_ptr<Storage>> OpenFilesystemStorage(const std::string& path,
   ShardingParameters params = fresh ? ShardingParameters::Default() : ShardingParameters::Legacy();
   auto storage = std::make_unique<FilesystemStorage>(root, params, options);
   const std::string json = params.ToJson();
-  Status written = storage->WriteAtomically(
-      {}, root + "/" + std::string(kShardsFileName), AsBytes(json));
+  Status written =
+      storage->WriteAtomically({}, root + "/" + std::string(kShardsFileName), AsBytes(json));
   // Kopia only warns when it cannot record the legacy layout (read-only media); a new repository
   // without `.shards` would be read by kopia with the wrong layout, so that must fail.
   if (!written.ok() && fresh) return written.WithContext("writing sharding parameters");

@@ -1,10 +1,9 @@
 #include "blob/filesystem_storage.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -162,7 +161,8 @@ TEST(FilesystemStorageTest, NoTemporaryFilesLeftBehind) {
 
   // A put whose rename fails (the target is a directory) cleans up its temp file.
   const std::string blocked = "q0123456789abcdef0123456789abcdef-s0011223344556677115";
-  std::filesystem::create_directories(root + "/q/012/3456789abcdef0123456789abcdef-s0011223344556677115.f/x");
+  std::filesystem::create_directories(
+      root + "/q/012/3456789abcdef0123456789abcdef-s0011223344556677115.f/x");
   Status s = st->PutBlob(blocked, PatternBytes(10, 5));
   EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
   EXPECT_NE(s.message().find(blocked), std::string::npos) << s.message();
@@ -175,7 +175,9 @@ TEST(FilesystemStorageTest, ListingIgnoresNonBlobFiles) {
   auto st = MustCreate(root);
   ASSERT_NE(st, nullptr);
   ASSERT_TRUE(st->PutBlob(kPack, PatternBytes(10, 6)).ok());
-  ASSERT_TRUE(WriteStringToFile(root + "/p/012/3456789abcdef0123456789abcdef-s1.f.tmp.0123456789abcdef", "x").ok());
+  ASSERT_TRUE(WriteStringToFile(
+                  root + "/p/012/3456789abcdef0123456789abcdef-s1.f.tmp.0123456789abcdef", "x")
+                  .ok());
   ASSERT_TRUE(WriteStringToFile(root + "/README.txt", "x").ok());
   ASSERT_TRUE(WriteStringToFile(root + "/x/n0_/stray", "x").ok());
   ASSERT_TRUE(WriteStringToFile(root + "/.f", "x").ok());
@@ -228,9 +230,9 @@ TEST(FilesystemStorageTest, LegacyLayoutWhenShardsMissing) {
   const std::string root = tmp.Sub("legacy");
   // A repository from before `.shards` existed: [3,3] layout.
   ASSERT_TRUE(WriteStringToFile(root + "/kopia.repository.f", "format").ok());
-  ASSERT_TRUE(
-      WriteStringToFile(root + "/p01/234/56789abcdef0123456789abcdef-s0011223344556677115.f", "pack")
-          .ok());
+  ASSERT_TRUE(WriteStringToFile(
+                  root + "/p01/234/56789abcdef0123456789abcdef-s0011223344556677115.f", "pack")
+                  .ok());
   for (bool create : {false, true}) {
     SCOPED_TRACE(create);
     FilesystemOptions options;
@@ -340,7 +342,8 @@ TEST_P(KopiaFixtureTest, ListsExactlyTheBlobsKopiaListed) {
   nlohmann::json listing = nlohmann::json::parse(*listing_text, nullptr, false);
   ASSERT_TRUE(listing.is_array());
   std::map<std::string, int64_t> expected;
-  for (const auto& b : listing) expected[b.at("id").get<std::string>()] = b.at("length").get<int64_t>();
+  for (const auto& b : listing)
+    expected[b.at("id").get<std::string>()] = b.at("length").get<int64_t>();
   ASSERT_FALSE(expected.empty());
 
   TempDir tmp;
@@ -384,7 +387,8 @@ TEST_P(KopiaFixtureTest, ListsExactlyTheBlobsKopiaListed) {
                                   [](const auto& a, const auto& b) { return a.second < b.second; });
   Bytes tail;
   ASSERT_TRUE(st->GetBlob(largest->first, largest->second - 100, 100, &tail).ok());
-  const std::string file = FileText(copy + "/" + ShardingParameters::Default().RelativePath(largest->first));
+  const std::string file =
+      FileText(copy + "/" + ShardingParameters::Default().RelativePath(largest->first));
   EXPECT_EQ(std::string(AsString(tail)), file.substr(file.size() - 100));
 
   // Opening read nothing into the repository: `.shards` untouched, no new files.

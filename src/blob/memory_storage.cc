@@ -95,8 +95,8 @@ Status MemoryStorage::DoListBlobs(std::string_view prefix, const ListCallback& c
     std::shared_lock lock(mu_);
     for (auto it = blobs_.lower_bound(prefix); it != blobs_.end(); ++it) {
       if (!std::string_view(it->first).starts_with(prefix)) break;
-      matching.push_back({it->first, static_cast<int64_t>(it->second.data->size()),
-                          it->second.timestamp});
+      matching.push_back(
+          {it->first, static_cast<int64_t>(it->second.data->size()), it->second.timestamp});
     }
   }
   for (const BlobMetadata& m : matching) FERRY_RETURN_IF_ERROR(callback(m));

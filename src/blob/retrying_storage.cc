@@ -51,8 +51,7 @@ Status RetryingStorage::DoPutBlob(std::string_view id, ByteView data, const PutO
              [&] { return inner_->PutBlob(id, data, options); });
 }
 
-Status RetryingStorage::DoGetBlob(std::string_view id, int64_t offset, int64_t length,
-                                  Bytes* out) {
+Status RetryingStorage::DoGetBlob(std::string_view id, int64_t offset, int64_t length, Bytes* out) {
   return Run("GetBlob(" + std::string(id) + ")",
              [&] { return inner_->GetBlob(id, offset, length, out); });
 }

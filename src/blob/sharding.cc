@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 namespace ferry::blob {
@@ -51,11 +50,21 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == '<' || c == '>' || c == '&') {
           char buf[8];
@@ -111,7 +120,8 @@ Result<ShardingParameters> ShardingParameters::Parse(std::string_view json) {
       if (!o.is_object()) return Status::Corruption("sharding override is not an object");
       Override parsed;
       if (const Json* prefix = Field(o, "prefix"); prefix != nullptr && !prefix->is_null()) {
-        if (!prefix->is_string()) return Status::Corruption("sharding override prefix is not a string");
+        if (!prefix->is_string())
+          return Status::Corruption("sharding override prefix is not a string");
         parsed.prefix = prefix->get<std::string>();
       }
       FERRY_RETURN_IF_ERROR(ParseShards(Field(o, "shards"), &parsed.shards));

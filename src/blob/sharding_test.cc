@@ -64,9 +64,8 @@ TEST(ShardingTest, JsonBytesMatchKopia) {
 }
 
 TEST(ShardingTest, ParseRoundTripAndGoLeniency) {
-  for (const ShardingParameters& p :
-       {ShardingParameters::Default(), ShardingParameters::Legacy(),
-        ShardingParameters{{2}, 5, {{"x", {1, 1}}, {"p", {}}}}}) {
+  for (const ShardingParameters& p : {ShardingParameters::Default(), ShardingParameters::Legacy(),
+                                      ShardingParameters{{2}, 5, {{"x", {1, 1}}, {"p", {}}}}}) {
     auto parsed = ShardingParameters::Parse(p.ToJson());
     ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
     EXPECT_TRUE(*parsed == p) << p.ToJson();
@@ -83,10 +82,10 @@ TEST(ShardingTest, ParseRoundTripAndGoLeniency) {
 }
 
 TEST(ShardingTest, ParseRejectsGarbage) {
-  for (const char* bad : {"", "{", "[1,3]", "{\"default\":[1,\"3\"]}", "{\"default\":[0]}",
-                          "{\"default\":[-1]}", "{\"default\":[1.5]}",
-                          "{\"maxNonShardedLength\":-1}", "{\"overrides\":[{\"prefix\":3}]}",
-                          "{\"overrides\":{}}"}) {
+  for (const char* bad :
+       {"", "{", "[1,3]", "{\"default\":[1,\"3\"]}", "{\"default\":[0]}", "{\"default\":[-1]}",
+        "{\"default\":[1.5]}", "{\"maxNonShardedLength\":-1}", "{\"overrides\":[{\"prefix\":3}]}",
+        "{\"overrides\":{}}"}) {
     auto r = ShardingParameters::Parse(bad);
     EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << bad;
   }

@@ -68,7 +68,8 @@ Status ValidateBlobIdPrefix(std::string_view prefix);
 Status ValidateRange(int64_t offset, int64_t length);
 // Given the blob's size, resolves a well-formed (offset, length) to the byte count to read, or
 // InvalidArgument if the range reaches beyond the end of the blob.
-Result<int64_t> ResolveRange(std::string_view id, int64_t blob_size, int64_t offset, int64_t length);
+Result<int64_t> ResolveRange(std::string_view id, int64_t blob_size, int64_t offset,
+                             int64_t length);
 // The NotFound status every store returns for a missing blob.
 Status BlobNotFound(std::string_view id);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <thread>
@@ -173,11 +174,20 @@ TEST_P(StorageConformanceTest, MissingBlobIsNotFoundNamingTheBlob) {
 }
 
 TEST_P(StorageConformanceTest, ListByPrefix) {
-  const std::map<std::string, int64_t> all = {
-      {"kopia.repository", 11}, {"kopia.blobcfg", 12}, {"kopia.maintenance", 13},
-      {"xe1", 0},  {"xe12", 1},  {"xw1795791215", 2}, {kIndex0, 3}, {kIndex1, 4},
-      {kPack1, 5}, {kPack2, 6},  {kPack3, 7},         {kMetaPack, 8}, {kLog, 9},
-      {kSession, 10}};
+  const std::map<std::string, int64_t> all = {{"kopia.repository", 11},
+                                              {"kopia.blobcfg", 12},
+                                              {"kopia.maintenance", 13},
+                                              {"xe1", 0},
+                                              {"xe12", 1},
+                                              {"xw1795791215", 2},
+                                              {kIndex0, 3},
+                                              {kIndex1, 4},
+                                              {kPack1, 5},
+                                              {kPack2, 6},
+                                              {kPack3, 7},
+                                              {kMetaPack, 8},
+                                              {kLog, 9},
+                                              {kSession, 10}};
   for (const auto& [id, len] : all) {
     ASSERT_TRUE(storage_->PutBlob(id, PatternBytes(static_cast<size_t>(len), 8)).ok()) << id;
   }
@@ -188,13 +198,29 @@ TEST_P(StorageConformanceTest, ListByPrefix) {
     }
     return out;
   };
-  for (const std::string& prefix :
-       {std::string(""), std::string("p"), std::string("p0"), std::string("p012"),
-        std::string("p0123"), std::string("p0129"), std::string("pf"), std::string("q"),
-        std::string("x"), std::string("xn"), std::string("xn0_"), std::string("xn1_b0bc"),
-        std::string("xe"), std::string("xe1"), std::string("kopia."), std::string("kopia.r"),
-        std::string("_log_"), std::string("s"), std::string("zzz"), std::string("p1"), kPack1,
-        kIndex0, std::string("xe12")}) {
+  for (const std::string& prefix : {std::string(""),
+                                    std::string("p"),
+                                    std::string("p0"),
+                                    std::string("p012"),
+                                    std::string("p0123"),
+                                    std::string("p0129"),
+                                    std::string("pf"),
+                                    std::string("q"),
+                                    std::string("x"),
+                                    std::string("xn"),
+                                    std::string("xn0_"),
+                                    std::string("xn1_b0bc"),
+                                    std::string("xe"),
+                                    std::string("xe1"),
+                                    std::string("kopia."),
+                                    std::string("kopia.r"),
+                                    std::string("_log_"),
+                                    std::string("s"),
+                                    std::string("zzz"),
+                                    std::string("p1"),
+                                    kPack1,
+                                    kIndex0,
+                                    std::string("xe12")}) {
     EXPECT_EQ(ListMap(*storage_, prefix), filter(prefix)) << "prefix \"" << prefix << "\"";
   }
   EXPECT_EQ(filter("x").size(), 5u);
@@ -232,13 +258,16 @@ TEST_P(StorageConformanceTest, MetadataAndTimestamps) {
     EXPECT_LE(md->timestamp_unix_nanos, after + kSlack);
   }
   bool seen = false;
-  ASSERT_TRUE(storage_->ListBlobs(kPack1, [&](const BlobMetadata& m) {
-                        seen = true;
-                        EXPECT_EQ(m.id, md->id);
-                        EXPECT_EQ(m.length, md->length);
-                        EXPECT_EQ(m.timestamp_unix_nanos, md->timestamp_unix_nanos);
-                        return Status::OK();
-                      }).ok());
+  ASSERT_TRUE(storage_
+                  ->ListBlobs(kPack1,
+                              [&](const BlobMetadata& m) {
+                                seen = true;
+                                EXPECT_EQ(m.id, md->id);
+                                EXPECT_EQ(m.length, md->length);
+                                EXPECT_EQ(m.timestamp_unix_nanos, md->timestamp_unix_nanos);
+                                return Status::OK();
+                              })
+                  .ok());
   EXPECT_TRUE(seen);
 
   // A rewrite gets a new timestamp, never an older one.
@@ -252,10 +281,12 @@ TEST_P(StorageConformanceTest, MetadataAndTimestamps) {
 
 TEST_P(StorageConformanceTest, HostileIdsAreRefused) {
   const std::vector<std::string> hostile = {
-      "",          "/",         "a/b",        "../x",       "..",          ".",
-      "x/../../y", "a\\b",      std::string("a\0b", 3),     "a b",         "a\nb",
-      ".shards",   ".hidden",   "x..y",       "p/../../../../etc/passwd",  "\x7f",
-      "caf\xc3\xa9", std::string(kMaxBlobIdLength + 1, 'a')};
+      "",          "/",           "a/b",
+      "../x",      "..",          ".",
+      "x/../../y", "a\\b",        std::string("a\0b", 3),
+      "a b",       "a\nb",        ".shards",
+      ".hidden",   "x..y",        "p/../../../../etc/passwd",
+      "\x7f",      "caf\xc3\xa9", std::string(kMaxBlobIdLength + 1, 'a')};
   for (const std::string& id : hostile) {
     Bytes out;
     EXPECT_EQ(storage_->PutBlob(id, PatternBytes(3, 11)).code(), StatusCode::kInvalidArgument)
@@ -290,7 +321,9 @@ TEST_P(StorageConformanceTest, ConcurrentPutsFromEightThreads) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        if (!storage_->PutBlob(own_id(t, i), PatternBytes(1000 + static_cast<size_t>(i), t * 100 + i)).ok()) {
+        if (!storage_
+                 ->PutBlob(own_id(t, i), PatternBytes(1000 + static_cast<size_t>(i), t * 100 + i))
+                 .ok()) {
           failures++;
         }
         if (!storage_->PutBlob(shared, PatternBytes(4096, 1000 + t)).ok()) failures++;
@@ -298,9 +331,8 @@ TEST_P(StorageConformanceTest, ConcurrentPutsFromEightThreads) {
         Status s = storage_->GetBlob(shared, 0, -1, &out);
         // Whatever version is read must be complete: one of the writers' full contents.
         if (!s.ok() || out.size() != 4096) failures++;
-        if (i % 4 == 0 && !storage_->ListBlobs("p", [](const BlobMetadata&) {
-                                       return Status::OK();
-                                     }).ok()) {
+        if (i % 4 == 0 &&
+            !storage_->ListBlobs("p", [](const BlobMetadata&) { return Status::OK(); }).ok()) {
           failures++;
         }
       }
@@ -311,12 +343,14 @@ TEST_P(StorageConformanceTest, ConcurrentPutsFromEightThreads) {
 
   for (int t = 0; t < kThreads; ++t) {
     for (int i = 0; i < kPerThread; ++i) {
-      EXPECT_EQ(Get(*storage_, own_id(t, i)), PatternBytes(1000 + static_cast<size_t>(i), t * 100 + i));
+      EXPECT_EQ(Get(*storage_, own_id(t, i)),
+                PatternBytes(1000 + static_cast<size_t>(i), t * 100 + i));
     }
   }
   Bytes final_shared = Get(*storage_, shared);
   bool matches_a_writer = false;
-  for (int t = 0; t < kThreads; ++t) matches_a_writer |= final_shared == PatternBytes(4096, 1000 + t);
+  for (int t = 0; t < kThreads; ++t)
+    matches_a_writer |= final_shared == PatternBytes(4096, 1000 + t);
   EXPECT_TRUE(matches_a_writer);
   EXPECT_EQ(ListMap(*storage_, "p").size(), static_cast<size_t>(kThreads * kPerThread));
   EXPECT_EQ(ListMap(*storage_, "").size(), static_cast<size_t>(kThreads * kPerThread + 1));
@@ -329,8 +363,8 @@ TEST_P(StorageConformanceTest, ConcurrentMixedOperations) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 15; ++i) {
-        std::string id = "xn0_" + std::to_string(t) + "_" + std::to_string(i % 5) +
-                         "-s0011223344556677115-c1";
+        std::string id =
+            "xn0_" + std::to_string(t) + "_" + std::to_string(i % 5) + "-s0011223344556677115-c1";
         if (!storage_->PutBlob(id, PatternBytes(64, i)).ok()) failures++;
         Bytes out;
         Status g = storage_->GetBlob(id, 0, -1, &out);
@@ -359,8 +393,9 @@ TEST_P(StorageConformanceTest, LargeBlob30MiB) {
   ASSERT_TRUE(storage_->GetBlob(kPack3, 0, -1, &out).ok());
   EXPECT_TRUE(out == data);
   const size_t tail = 1u << 20;
-  ASSERT_TRUE(storage_->GetBlob(kPack3, static_cast<int64_t>(data.size() - tail),
-                                static_cast<int64_t>(tail), &out)
+  ASSERT_TRUE(storage_
+                  ->GetBlob(kPack3, static_cast<int64_t>(data.size() - tail),
+                            static_cast<int64_t>(tail), &out)
                   .ok());
   EXPECT_TRUE(out == Slice(data, data.size() - tail, tail));
   ASSERT_TRUE(storage_->GetBlob(kPack3, 12345678, 1000, &out).ok());

@@ -7,12 +7,12 @@
 //                            StorageFactoryName);
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "blob/storage.h"
 #include "blob/test_util.h"

@@ -1,4 +1,6 @@
 // Runs the conformance suite against every local storage and the wrapper stacks ferry uses.
+#include "blob/storage_conformance.h"
+
 #include <chrono>
 #include <memory>
 
@@ -7,7 +9,6 @@
 #include "blob/filesystem_storage.h"
 #include "blob/memory_storage.h"
 #include "blob/retrying_storage.h"
-#include "blob/storage_conformance.h"
 
 namespace ferry::blob {
 namespace {

@@ -18,8 +18,8 @@ namespace fs = std::filesystem;
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                        "/ferry-blob-test-XXXXXX";
+  std::string pattern =
+      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/ferry-blob-test-XXXXXX";
   std::vector<char> buf(pattern.begin(), pattern.end());
   buf.push_back('\0');
   if (::mkdtemp(buf.data()) == nullptr) {
@@ -33,7 +33,8 @@ TempDir::~TempDir() {
   // Restore write permission first so that read-only copies (fixtures) can be removed.
   for (auto it = fs::recursive_directory_iterator(path_, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_directory(ec)) fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
+    if (it->is_directory(ec))
+      fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
   }
   fs::remove_all(path_, ec);
 }
@@ -60,9 +61,10 @@ Status CopyTree(const std::string& from, const std::string& to) {
   fs::permissions(to, fs::perms::owner_all, fs::perm_options::add, ec);
   for (auto it = fs::recursive_directory_iterator(to, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    fs::permissions(it->path(), it->is_directory() ? fs::perms::owner_all
-                                                   : fs::perms::owner_read | fs::perms::owner_write,
-                    fs::perm_options::add, ec);
+    fs::permissions(
+        it->path(),
+        it->is_directory() ? fs::perms::owner_all : fs::perms::owner_read | fs::perms::owner_write,
+        fs::perm_options::add, ec);
   }
   if (ec) return Status::IOError("making " + to + " writable: " + ec.message());
   return Status::OK();
