@@ -33,12 +33,20 @@ struct Tables {
 };
 
 constexpr Tables MakeTables() {
+  // Both tables are linear in b, so only the 8 single-bit entries are computed the long way
+  // (this keeps the compile-time evaluation within every compiler's step limit).
+  uint64_t out_bit[8] = {};
+  for (int k = 0; k < 8; ++k) {
+    uint64_t h = uint64_t{1} << k;
+    for (size_t i = 0; i < kWindowSize; ++i) h = PolyMod(h << 8);
+    out_bit[k] = h;
+  }
   Tables t;
   for (uint64_t b = 0; b < 256; ++b) {
     t.reduce[b] = PolyMod(b << kDegree) | (b << kDegree);
-    uint64_t h = b;
-    for (size_t i = 0; i < kWindowSize; ++i) h = PolyMod(h << 8);
-    t.out8[b] = h;
+    for (int k = 0; k < 8; ++k) {
+      if ((b >> k) & 1) t.out8[b] ^= out_bit[k];
+    }
   }
   return t;
 }
