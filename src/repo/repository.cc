@@ -1,10 +1,27 @@
 #include "repo/repository.h"
 
+#include <nlohmann/json.hpp>
+
 #include "crypto/key_derivation.h"
 
 namespace ferry::repo {
 
 namespace {
+
+// kopia's default global policy, as `kopia repository create` writes it (fixtures' manifests).
+constexpr const char* kDefaultGlobalPolicyJson =
+    R"({"retention":{"keepLatest":10,"keepHourly":48,"keepDaily":7,"keepWeekly":4,"keepMonthly":24,"keepAnnual":3,"ignoreIdenticalSnapshots":false},"files":{"ignoreDotFiles":[".kopiaignore"]},"errorHandling":{"ignoreFileErrors":false,"ignoreDirectoryErrors":false,"ignoreUnknownTypes":true},"scheduling":{},"compression":{"compressorName":"none"},"actions":{},"logging":{"directories":{"snapshotted":5,"ignored":5},"entries":{"snapshotted":0,"ignored":5,"cacheHit":0,"cacheMiss":0}},"upload":{"maxParallelSnapshots":1,"parallelUploadAboveSize":2147483648}})";
+
+// The maintenance parameters kopia 0.12.1 writes at create (quick maintenance does nothing for
+// epoch-managed repositories in 0.12.1, so it is written disabled).
+std::string DefaultMaintenanceParamsJson(const std::string& owner) {
+  nlohmann::ordered_json j;
+  j["owner"] = owner;
+  j["quick"] = {{"enabled", false}, {"interval", int64_t{3600000000000}}};
+  j["full"] = {{"enabled", true}, {"interval", int64_t{86400000000000}}};
+  j["logRetention"] = {{"maxTotalSize", int64_t{1073741824}}, {"maxCount", 10000}, {"maxAge", int64_t{2592000000000000}}};
+  return j.dump();
+}
 
 // Features a client must understand (§2.5); ferry understands the same ones kopia does.
 bool FeatureSupported(const std::string& f) { return f == "index-v1" || f == "index-v2"; }
@@ -55,7 +72,17 @@ Status InitializeRepository(blob::Storage* storage, std::string_view password,
   SecureWipe(format_key.data(), format_key.size());
   FERRY_RETURN_IF_ERROR(storage->PutBlob(format::kBlobConfigBlobId, blobcfg));
   FERRY_RETURN_IF_ERROR(storage->PutBlob(format::kFormatBlobId, format::SerializeFormatBlob(blob)));
-  return Status::OK();
+  if (o.maintenance_owner.empty()) return Status::OK();
+
+  // Like `kopia repository create`: a global policy with kopia's defaults and the maintenance
+  // parameters naming the owner. Both are ordinary manifests.
+  std::shared_ptr<blob::Storage> borrowed(storage, [](blob::Storage*) {});
+  FERRY_ASSIGN_OR_RETURN(auto repository, Repository::Open(borrowed, password, OpenOptions{}));
+  FERRY_RETURN_IF_ERROR(repository->manifests()->Put({{"type", "policy"}, {"policyType", "global"}},
+                                                     kDefaultGlobalPolicyJson).status());
+  FERRY_RETURN_IF_ERROR(repository->manifests()->Put({{"type", "maintenance"}},
+                                                     DefaultMaintenanceParamsJson(o.maintenance_owner)).status());
+  return repository->Flush();
 }
 
 Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<blob::Storage> storage,
@@ -146,6 +173,12 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<blob::Stora
   auto cm = content::ContentManager::Open(r->storage_.get(), cf, co);
   if (!cm.ok()) return cm.status().WithContext("repository at " + where);
   r->contents_ = std::move(*cm);
+  r->objects_ = std::make_unique<object::ObjectManager>(r->contents_.get(), r->splitter_factory_);
+  manifest::ManifestManagerOptions mo;
+  if (r->options_.read_only) mo.auto_compaction_threshold = 0;
+  auto mm = manifest::ManifestManager::Open(r->contents_.get(), mo);
+  if (!mm.ok()) return mm.status().WithContext("repository at " + where);
+  r->manifests_ = std::move(*mm);
   return r;
 }
 
@@ -153,7 +186,10 @@ Repository::~Repository() = default;
 
 std::string Repository::unique_id_hex() const { return HexEncode(format_blob_.unique_id); }
 
-Status Repository::Flush() { return contents_->Flush(); }
+Status Repository::Flush() {
+  FERRY_RETURN_IF_ERROR(manifests_->Flush());
+  return contents_->Flush();
+}
 
 Status Repository::ChangePassword(std::string_view new_password) {
   if (read_only()) return Status::Unsupported("repository is open read-only");

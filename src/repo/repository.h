@@ -13,6 +13,8 @@
 #include "crypto/hashing.h"
 #include "format/format_blob.h"
 #include "format/repository_config.h"
+#include "manifest/manifest_manager.h"
+#include "object/object_manager.h"
 #include "splitter/splitter.h"
 
 namespace ferry::repo {
@@ -27,6 +29,9 @@ struct NewRepositoryOptions {
   std::string key_algo = "scrypt-65536-8-1";
   int64_t max_pack_size = format::kDefaultMaxPackSize;
   format::EpochParameters epoch;
+  // "user@host" recorded as the maintenance owner (kopia writes the creating user), so kopia's
+  // automatic maintenance does not run on this repository behind ferry's back.
+  std::string maintenance_owner;
 };
 
 // Validates the algorithm names (InvalidArgument listing the valid ones), refuses a location that
@@ -57,6 +62,8 @@ class Repository {
 
   blob::Storage* storage() const { return storage_.get(); }
   content::ContentManager* contents() const { return contents_.get(); }
+  object::ObjectManager* objects() const { return objects_.get(); }
+  manifest::ManifestManager* manifests() const { return manifests_.get(); }
   const format::FormatBlob& format_blob() const { return format_blob_; }
   const format::RepositoryConfig& config() const { return config_; }
   const format::BlobStorageConfig& blob_config() const { return blob_config_; }
@@ -67,7 +74,7 @@ class Repository {
   bool read_only() const { return options_.read_only; }
   std::string unique_id_hex() const;
 
-  // Makes everything written so far durable: packs, then the index.
+  // Makes everything written so far durable: manifests into contents, then packs, then the index.
   Status Flush();
 
   // Re-encrypts kopia.repository and kopia.blobcfg under a new password (same keys inside).
@@ -85,6 +92,8 @@ class Repository {
   std::unique_ptr<crypto::Encryptor> encryptor_;
   splitter::SplitterFactory splitter_factory_;
   std::unique_ptr<content::ContentManager> contents_;
+  std::unique_ptr<object::ObjectManager> objects_;
+  std::unique_ptr<manifest::ManifestManager> manifests_;
 };
 
 }  // namespace ferry::repo
