@@ -20,6 +20,9 @@ std::unique_ptr<Command> BuildApp() {
   AddContentCommands(*root);
   AddBlobCommands(*root);
   AddIndexCommands(*root);
+  AddSnapshotCreateCommand(*root);
+  AddSnapshotListCommand(*root);
+  AddSnapshotDeleteCommand(*root);
 
   Command& benchmark = root->AddCommand("benchmark", "Commands to test performance of algorithms.");
   AddBenchmarkHashingCommand(benchmark);

@@ -57,6 +57,8 @@ void AddRepositoryCreateCommand(Command& repository) {
     if (password.empty()) {
       FERRY_ASSIGN_OR_RETURN(password, PromptPassword("Enter password to create new repository: ", true));
     }
+    n.maintenance_owner = (o->username.empty() ? DefaultUsername() : o->username) + "@" +
+                          (o->hostname.empty() ? DefaultHostname() : o->hostname);
     FERRY_ASSIGN_OR_RETURN(auto store, OpenStorage(storage, true));
     std::string location = DescribeStorage(storage);
     ctx.out << "Initializing repository with:\n"

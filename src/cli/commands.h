@@ -25,4 +25,10 @@ void AddContentCommands(Command& root);
 void AddBlobCommands(Command& root);
 void AddIndexCommands(Command& root);
 
+// The `snapshot` group (found or created on first use).
+Command& SnapshotCommand(Command& root);
+void AddSnapshotCreateCommand(Command& root);
+void AddSnapshotListCommand(Command& root);
+void AddSnapshotDeleteCommand(Command& root);
+
 }  // namespace ferry::cli

@@ -1,0 +1,64 @@
+#include "snapshot/work_pool.h"
+
+namespace ferry::snapshot {
+
+WorkPool::WorkPool(size_t threads, size_t queue_capacity) : capacity_(queue_capacity ? queue_capacity : 1) {
+  if (threads == 0) threads = 1;
+  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+}
+
+WorkPool::~WorkPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  not_empty_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void WorkPool::Submit(std::function<void()> task) {
+  std::unique_lock<std::mutex> lock(mu_);
+  not_full_.wait(lock, [this] { return queue_.size() < capacity_; });
+  queue_.push_back(std::move(task));
+  lock.unlock();
+  not_empty_.notify_one();
+}
+
+void WorkPool::Run() {
+  while (true) {
+    std::function<void()> task;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      not_empty_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    not_full_.notify_one();
+    task();
+  }
+}
+
+void TaskGroup::Add(int n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  pending_ += n;
+}
+
+void TaskGroup::Done(const Status& s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!s.ok() && first_error_.ok()) first_error_ = s;
+  if (--pending_ == 0) cv_.notify_all();
+}
+
+Status TaskGroup::Wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return pending_ == 0; });
+  return first_error_;
+}
+
+bool TaskGroup::failed() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !first_error_.ok();
+}
+
+}  // namespace ferry::snapshot

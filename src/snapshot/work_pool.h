@@ -1,0 +1,58 @@
+// WorkPool: a fixed set of threads draining a bounded task queue. Submit blocks while the queue
+// is full, which is how the uploader keeps memory flat whatever the size of the tree: the walker
+// cannot run ahead of the workers by more than `queue_capacity` tasks.
+//
+// TaskGroup counts the tasks of one job (a file's chunks, a whole snapshot) so that the job can
+// wait for just its own tasks and collect the first error.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+
+namespace ferry::snapshot {
+
+class WorkPool {
+ public:
+  WorkPool(size_t threads, size_t queue_capacity);
+  ~WorkPool();  // runs the queued tasks, then joins
+  WorkPool(const WorkPool&) = delete;
+  WorkPool& operator=(const WorkPool&) = delete;
+
+  // Enqueues; blocks while `queue_capacity` tasks are waiting.
+  void Submit(std::function<void()> task);
+  size_t threads() const { return threads_.size(); }
+
+ private:
+  void Run();
+
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<std::function<void()>> queue_;
+  size_t capacity_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+class TaskGroup {
+ public:
+  void Add(int n = 1);
+  // Marks one task done, recording its status (the first error wins).
+  void Done(const Status& s = Status::OK());
+  // Waits until every added task is done; returns the first error.
+  Status Wait();
+  bool failed();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int pending_ = 0;
+  Status first_error_;
+};
+
+}  // namespace ferry::snapshot
