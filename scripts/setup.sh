@@ -10,6 +10,7 @@ PACKAGES=(
   libb2-dev             # BLAKE2 with SIMD kernels (measured against OpenSSL, see docs/algorithms.md)
   libzstd-dev liblz4-dev zlib1g-dev libsnappy-dev
   nlohmann-json3-dev
+  libcurl4-openssl-dev  # S3 backend: HTTP(S) with connection reuse (SigV4 is ferry's own, docs/s3.md)
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
 )
