@@ -1,13 +1,14 @@
 // zstd via libzstd. Kopia's four zstd names map to ferry parameter sets chosen by measurement on
 // the 64 MiB benchmark text (docs/compression.md); the frames are standard zstd frames with the
 // content size and an XXH64 checksum, which any zstd decoder (kopia's included) reads.
-
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_LDM_HASHLOG_MIN
 #include <zstd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "compression/codecs.h"
 
@@ -36,39 +37,42 @@ struct Param {
   int value;
 };
 
-// The parameters per profile, applied on top of a base level. libzstd shrinks the window and the
-// tables for inputs smaller than them, so small contents (directories, manifests) stay cheap.
+// A profile: a base level, parameters applied on top of it, and long-distance matching (LDM).
+// libzstd shrinks the window and the match-finder tables for inputs smaller than them, so small
+// contents (directories, manifests) stay cheap; ferry scales the LDM table the same way.
 struct Profile {
   int level;
-  Param params[6];
-  size_t count;
+  std::vector<Param> params;
+  bool ldm;
+  int ldm_max_hash_log;
+  int ldm_min_match;
+  int ldm_hash_rate_log;
+  int ldm_bucket_size_log;
 };
 
-// Why these values (measurements in docs/compression.md):
-//  * kopia's zstd writer (klauspost) uses an 8 MiB window at every level, so ferry does too:
-//    windowLog 23. Repeated content further back than libzstd's default 2 MiB is common in
-//    backups (logs, text), and the decoder needs nothing more than kopia's writer already asks.
-//  * kDefault ("zstd"): libzstd's double-fast matcher with a 2^18-entry long-match table, a small
-//    short-match table and minMatch 7: the fastest setting measured that also beats kopia's ratio.
-//  * kFastest: the single-table fast matcher with a 2^16 table (libzstd level 1 uses 2^13, too
-//    small to remember text lines a few hundred KiB back).
-//  * kBetter / kBest: long-distance matching on top of a lazy matcher.
+// Why these values (measurements in docs/compression.md, on kopia's 64 MiB benchmark text):
+//  * Every profile uses an 8 MiB window (windowLog 23), as kopia's zstd writer (klauspost) does
+//    at every level: repeats further back than libzstd's default 2 MiB are common in backups
+//    (logs, text), and a decoder needs no more memory than kopia's own output already asks.
+//  * kFastest: libzstd's single-table fast matcher with a 2^17 table and 7-byte minimum match
+//    (level 1 uses 2^13 and 6: too small a table to remember text lines a few hundred KiB back).
+//  * kDefault ("zstd"): the double-fast matcher with a 2^18 long-match table, a tiny short-match
+//    table and 7-byte matches: the fastest setting measured that also beats kopia's ratio.
+//  * kBetter / kBest: lazy matchers (levels 5 and 12) plus LDM, which finds long repeats (whole
+//    lines, records, duplicated blocks) anywhere in the window at a fraction of the cost of a
+//    deeper search; LDM is what makes level 12 both faster and smaller than level 12 alone.
 const Profile& ProfileFor(ZstdProfile p) {
   static const Profile kFastestProfile{
-      1, {{ZSTD_c_windowLog, 23}, {ZSTD_c_hashLog, 16}, {ZSTD_c_minMatch, 6}}, 3};
+      1, {{ZSTD_c_windowLog, 23}, {ZSTD_c_hashLog, 17}, {ZSTD_c_minMatch, 7}}, false, 0, 0, 0, 0};
   static const Profile kDefaultProfile{2,
                                        {{ZSTD_c_strategy, ZSTD_dfast},
                                         {ZSTD_c_windowLog, 23},
                                         {ZSTD_c_hashLog, 18},
                                         {ZSTD_c_chainLog, 8},
                                         {ZSTD_c_minMatch, 7}},
-                                       5};
-  static const Profile kBetterProfile{
-      5, {{ZSTD_c_windowLog, 23}, {ZSTD_c_enableLongDistanceMatching, 1}, {ZSTD_c_ldmHashLog, 20},
-          {ZSTD_c_ldmMinMatch, 32}}, 4};
-  static const Profile kBestProfile{
-      12, {{ZSTD_c_windowLog, 23}, {ZSTD_c_enableLongDistanceMatching, 1}, {ZSTD_c_ldmHashLog, 20},
-           {ZSTD_c_ldmMinMatch, 32}}, 4};
+                                       false, 0, 0, 0, 0};
+  static const Profile kBetterProfile{5, {{ZSTD_c_windowLog, 23}}, true, 20, 32, 4, 1};
+  static const Profile kBestProfile{12, {{ZSTD_c_windowLog, 23}}, true, 21, 24, 3, 2};
   switch (p) {
     case ZstdProfile::kFastest: return kFastestProfile;
     case ZstdProfile::kDefault: return kDefaultProfile;
@@ -76,6 +80,33 @@ const Profile& ProfileFor(ZstdProfile p) {
     case ZstdProfile::kBest: return kBestProfile;
   }
   return kDefaultProfile;
+}
+
+// LDM's hash table is reset for every frame; size it to the input (about one entry per 8 input
+// bytes, capped) so that a 4 KiB directory does not pay for clearing megabytes.
+int LdmHashLog(const Profile& p, size_t input_size) {
+  int log2 = 0;
+  while (log2 < 40 && (size_t{1} << log2) < input_size) ++log2;
+  return std::clamp(log2 - 3, ZSTD_LDM_HASHLOG_MIN, p.ldm_max_hash_log);
+}
+
+Status SetParameters(ZSTD_CCtx* cctx, const Profile& prof, size_t input_size) {
+  std::vector<Param> params = {{ZSTD_c_compressionLevel, prof.level}, {ZSTD_c_checksumFlag, 1}};
+  params.insert(params.end(), prof.params.begin(), prof.params.end());
+  if (prof.ldm) {
+    params.push_back({ZSTD_c_enableLongDistanceMatching, 1});
+    params.push_back({ZSTD_c_ldmHashLog, LdmHashLog(prof, input_size)});
+    params.push_back({ZSTD_c_ldmMinMatch, prof.ldm_min_match});
+    params.push_back({ZSTD_c_ldmHashRateLog, prof.ldm_hash_rate_log});
+    params.push_back({ZSTD_c_ldmBucketSizeLog, prof.ldm_bucket_size_log});
+  }
+  for (const Param& param : params) {
+    const size_t rc = ZSTD_CCtx_setParameter(cctx, param.name, param.value);
+    if (ZSTD_isError(rc)) {
+      return Status::Internal(std::string("zstd: bad parameter: ") + ZSTD_getErrorName(rc));
+    }
+  }
+  return Status::OK();
 }
 
 Status ZstdError(const char* what, size_t code) {
@@ -88,19 +119,11 @@ Status ZstdCompress(ZstdProfile profile, ByteView input, Bytes* out) {
   ZSTD_CCtx* cctx = ThreadCCtx();
   if (cctx == nullptr) return Status::Internal("zstd: cannot allocate a compression context");
   ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-  const Profile& prof = ProfileFor(profile);
-  size_t rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, prof.level);
-  if (!ZSTD_isError(rc)) rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-  for (size_t i = 0; i < prof.count && !ZSTD_isError(rc); ++i) {
-    rc = ZSTD_CCtx_setParameter(cctx, prof.params[i].name, prof.params[i].value);
-  }
-  if (ZSTD_isError(rc)) {
-    return Status::Internal(std::string("zstd: bad parameter: ") + ZSTD_getErrorName(rc));
-  }
+  FERRY_RETURN_IF_ERROR(SetParameters(cctx, ProfileFor(profile), input.size()));
 
   const size_t start = out->size();
   out->resize(start + ZSTD_compressBound(input.size()));
-  rc = ZSTD_compress2(cctx, out->data() + start, out->size() - start, input.data(), input.size());
+  const size_t rc = ZSTD_compress2(cctx, out->data() + start, out->size() - start, input.data(), input.size());
   if (ZSTD_isError(rc)) {
     out->resize(start);
     return Status::Internal(std::string("zstd: compression failed: ") + ZSTD_getErrorName(rc));

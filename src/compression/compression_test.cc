@@ -198,9 +198,18 @@ TEST(CompressionTest, PeekHeaderId) {
 // Round trips
 
 TEST(CompressionTest, RoundTripsEveryCompressor) {
-  Bytes mixed = ProseText(5 << 20, 3);
-  Bytes noise = RandomBytes(1 << 20, 4);
-  std::copy(noise.begin(), noise.end(), mixed.begin() + (2 << 20));  // incompressible middle
+  // 5 MiB spanning many blocks of every format (S2 chunks, zstd blocks, more than one 4 MiB LZ4
+  // block): 24 KiB of text repeated with a changing byte, and an incompressible middle.
+  // Repeats keep the slow encoders (zlib level 9, zstd-best) quick enough for a unit test.
+  Bytes mixed;
+  const Bytes unit = ProseText(24 << 10, 3);
+  for (uint8_t copy = 0; mixed.size() < (5u << 20); ++copy) {
+    mixed.insert(mixed.end(), unit.begin(), unit.end());
+    mixed[mixed.size() - 100] = copy;
+  }
+  mixed.resize(5 << 20);
+  const Bytes noise = RandomBytes(1 << 20, 4);
+  std::copy(noise.begin(), noise.end(), mixed.begin() + (2 << 20));
   const std::vector<std::pair<std::string, Bytes>> inputs = {
       {"empty", {}},
       {"one byte", {0x42}},
