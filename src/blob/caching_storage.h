@@ -64,6 +64,7 @@ class CachingStorage final : public Storage {
   Status DoListBlobs(std::string_view prefix, const ListCallback& callback) override {
     return inner_->ListBlobs(prefix, callback);
   }
+  Status DoSync() override { return inner_->Sync(); }
   Status DoClose() override;
 
  private:

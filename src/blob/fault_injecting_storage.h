@@ -90,6 +90,7 @@ class FaultInjectingStorage final : public Storage {
   Result<BlobMetadata> DoGetMetadata(std::string_view id) override;
   Status DoDeleteBlob(std::string_view id) override;
   Status DoListBlobs(std::string_view prefix, const ListCallback& callback) override;
+  Status DoSync() override { return inner_->Sync(); }
   Status DoClose() override { return inner_->Close(); }
 
  private:

@@ -119,6 +119,19 @@ class FilesystemStorage final : public Storage {
 
   std::string DisplayName() const override { return "Filesystem: " + root_; }
 
+  // syncfs(2) on the repository's filesystem: one call makes every blob written so far durable,
+  // which costs far less than an fsync per pack when many packs are written.
+  Status DoSync() override {
+    if (options_.sync_writes || !options_.sync_on_request) return Status::OK();  // already / never
+    int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("cannot open", root_, errno);
+    int rc = ::syncfs(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return ErrnoStatus("cannot sync", root_, err);
+    return Status::OK();
+  }
+
   std::map<std::string, std::string> Config() const override {
     return {{"type", std::string(kStorageType)},
             {"path", root_},

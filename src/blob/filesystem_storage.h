@@ -36,6 +36,10 @@ struct FilesystemOptions {
   // fsync each blob file before renaming it into place (HEAD kopia does). Only tests that
   // measure something else should turn this off.
   bool sync_writes = true;
+
+  // When sync_writes is off: whether Sync() flushes the filesystem (syncfs). Off means no
+  // durability beyond the page cache (what kopia 0.12.1 does); for benchmarks and tests.
+  bool sync_on_request = true;
 };
 
 // Opens the repository directory `path`.

@@ -128,6 +128,11 @@ Result<std::vector<BlobMetadata>> Storage::ListAllBlobs(std::string_view prefix)
   return all;
 }
 
+Status Storage::Sync() {
+  FERRY_RETURN_IF_ERROR(CheckOpen());
+  return DoSync();
+}
+
 Status Storage::Close() {
   if (closed_.exchange(true, std::memory_order_acq_rel)) return Status::OK();
   return DoClose();

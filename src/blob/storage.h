@@ -114,6 +114,12 @@ class Storage {
   // "s3"), plus backend keys such as "path" or "bucket". Never contains secrets.
   virtual std::map<std::string, std::string> Config() const = 0;
 
+  // Makes every blob put so far durable (survives a power loss). Layers above call it before
+  // writing a blob that refers to earlier ones (an index naming packs), which keeps the
+  // "packs before index" order true on disk, not just in the page cache. Stores that are durable
+  // on return of PutBlob (S3) do nothing.
+  Status Sync();
+
   // Releases resources. Idempotent; every later call other than Close returns Internal.
   Status Close();
 
@@ -125,6 +131,7 @@ class Storage {
   virtual Result<BlobMetadata> DoGetMetadata(std::string_view id) = 0;
   virtual Status DoDeleteBlob(std::string_view id) = 0;
   virtual Status DoListBlobs(std::string_view prefix, const ListCallback& callback) = 0;
+  virtual Status DoSync() { return Status::OK(); }
   // Called once, by the first Close().
   virtual Status DoClose() { return Status::OK(); }
 

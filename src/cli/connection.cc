@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "blob/filesystem_storage.h"
+#include "blob/s3_config.h"
 
 namespace ferry::cli {
 
@@ -83,7 +84,13 @@ Status SaveConnectionConfig(const std::string& path, const ConnectionConfig& c) 
   st["type"] = c.storage.count("type") ? c.storage.at("type") : "";
   Json cfg = Json::object();
   for (const auto& [k, v] : c.storage) {
-    if (k != "type") cfg[k] = v;
+    if (k == "type") continue;
+    // kopia's S3 options keep these as JSON booleans.
+    if ((k == "doNotUseTLS" || k == "doNotVerifyTLS") && (v == "true" || v == "false")) {
+      cfg[k] = v == "true";
+    } else {
+      cfg[k] = v;
+    }
   }
   st["config"] = cfg;
   Json j;
@@ -97,13 +104,13 @@ Status SaveConnectionConfig(const std::string& path, const ConnectionConfig& c) 
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return Status::IOError("cannot write config file " + path);
-    out << j.dump(2) << "\n";
-    if (!out) return Status::IOError("cannot write config file " + path);
-  }
-  fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, ec);
+  // Created 0600 before anything is written: an S3 config holds the secret key (as kopia's does).
+  std::string text = j.dump(2) + "\n";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IOError("cannot write config file " + path);
+  bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == ssize_t(text.size());
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) return Status::IOError("cannot write config file " + path);
   fs::rename(tmp, path, ec);
   if (ec) return Status::IOError("cannot write config file " + path + ": " + ec.message());
   return Status::OK();
@@ -118,9 +125,25 @@ Result<std::shared_ptr<blob::Storage>> OpenStorage(const std::map<std::string, s
     if (path == storage.end() || path->second.empty()) return Status::InvalidArgument("filesystem storage needs a path");
     blob::FilesystemOptions o;
     o.create_if_missing = create_if_missing;
+    // Durability: "flush" (default) syncs the filesystem before and after each index blob, so
+    // packs are on disk before the index naming them; "blob" fsyncs every blob (kopia HEAD);
+    // "none" leaves it to the page cache (kopia 0.12.1).
+    std::string sync = storage.count("sync") ? storage.at("sync") : "flush";
+    if (const char* env = std::getenv("FERRY_FILESYSTEM_SYNC"); env && *env) sync = env;
+    if (sync != "flush" && sync != "blob" && sync != "none") {
+      return Status::InvalidArgument("invalid filesystem sync mode '" + sync + "' (flush, blob or none)");
+    }
+    o.sync_writes = sync == "blob";
+    o.sync_on_request = sync == "flush";
     auto s = blob::OpenFilesystemStorage(path->second, o);
     if (!s.ok()) return s.status();
     return std::shared_ptr<blob::Storage>(std::move(*s));
+  }
+  if (type->second == "s3") {
+    // Buckets are never created (kopia does not either): create_if_missing does not apply.
+    FERRY_ASSIGN_OR_RETURN(blob::S3Options o, blob::S3OptionsFromConfig(storage));
+    FERRY_ASSIGN_OR_RETURN(auto s, blob::S3Storage::Open(std::move(o)));
+    return std::shared_ptr<blob::Storage>(std::move(s));
   }
   return Status::Unsupported("storage type '" + type->second + "' is not supported");
 }

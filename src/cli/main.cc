@@ -1,4 +1,6 @@
 // The ferry binary: builds the command tree and runs what the arguments select.
+#include <malloc.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -7,6 +9,10 @@
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
+  // Large buffers (chunks, packs) come from mmap and go back to the system when freed: with
+  // glibc's adaptive threshold they would pile up in per-thread arenas and inflate the RSS.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  mallopt(M_ARENA_MAX, 4);
   auto app = ferry::cli::BuildApp();
   std::vector<std::string> args(argv + 1, argv + argc);
   ferry::cli::Context ctx{std::cout, std::cerr};

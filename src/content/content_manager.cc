@@ -250,12 +250,15 @@ class ContentManagerImpl : public ContentManager {
       }
     }
     if (builder.empty()) return Status::OK();
+    // The packs must be durable before an index that names them can be.
+    FERRY_RETURN_IF_ERROR(storage_->Sync().WithContext("syncing packs before writing the index"));
     FERRY_ASSIGN_OR_RETURN(Bytes index, builder.Build(format_.index_version));
     auto blob_id = epochs_.WriteIndexBlob([&](const std::string& prefix) {
       return PutEncryptedBlob(storage_, *format_.hash, *format_.encryptor, prefix,
                               session_id_ + "-c1", index, format_.put_options);
     });
     if (!blob_id.ok()) return blob_id.status().WithContext("writing index blob");
+    FERRY_RETURN_IF_ERROR(storage_->Sync().WithContext("syncing the index blob"));
     FERRY_ASSIGN_OR_RETURN(auto view, IndexView::Parse(std::move(index), *blob_id));
     {
       std::unique_lock<std::shared_mutex> clock(committed_mu_);

@@ -11,6 +11,7 @@ namespace ferry::snapshot {
 struct UploadProgress {
   std::atomic<int64_t> hashed_bytes{0};   // read and hashed
   std::atomic<int64_t> cached_bytes{0};   // taken from the parent snapshot without reading
+  std::atomic<int64_t> read_bytes{0};     // actually read from the source (holes are not)
   std::atomic<int64_t> hashed_files{0};
   std::atomic<int64_t> cached_files{0};
   std::atomic<int64_t> directories{0};

@@ -420,7 +420,8 @@ struct Uploader::Impl {
     std::unique_lock<std::mutex> lock(done_mu);
     while (!root_done) {
       if (options.checkpoint_interval_ns > 0) {
-        done_cv.wait_for(lock, std::chrono::milliseconds(200));
+        auto tick = std::min<int64_t>(200'000'000, std::max<int64_t>(1'000'000, options.checkpoint_interval_ns));
+        done_cv.wait_for(lock, std::chrono::nanoseconds(tick));
         if (!root_done && NowNanos() >= next_checkpoint && !Cancelled()) {
           lock.unlock();
           Status s = WriteCheckpoint(source);
@@ -526,6 +527,8 @@ Uploader::Uploader(repo::Repository* repository, UploadOptions options)
     : impl_(std::make_unique<Impl>(repository, std::move(options), &progress_)) {}
 
 Uploader::~Uploader() { impl_->StopEstimate(); }
+
+int Uploader::checkpoints_written() const { return int(impl_->checkpoint_ids.size()); }
 
 Result<SnapshotManifest> Uploader::SnapshotDirectory(const SourceInfo& source, const std::string& local_path) {
   Impl& im = *impl_;

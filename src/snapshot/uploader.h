@@ -52,6 +52,8 @@ class Uploader {
   ~Uploader();
 
   UploadProgress& progress() { return progress_; }
+  // Checkpoint manifests written (and deleted again once the snapshot completed).
+  int checkpoints_written() const;
 
   // Snapshots the directory `local_path` as `source`. The returned manifest has been saved and
   // flushed; its errorCount says how many entries could not be read (they are left out).

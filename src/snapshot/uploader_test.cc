@@ -1,0 +1,269 @@
+#include "snapshot/uploader.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "blob/filesystem_storage.h"
+#include "cli/test_util.h"
+#include "repo/repository.h"
+
+namespace ferry::snapshot {
+namespace {
+
+namespace fs = std::filesystem;
+using ferry::testing::RunShell;
+using ferry::testing::TempDir;
+
+const std::string kTools = std::string(FERRY_SHARED_DIR) + "/tools/kopia-inspect.py";
+const std::string kTreeManifest = std::string(FERRY_SHARED_DIR) + "/fixtures/kopia/tree-manifest.py";
+
+void WriteFile(const fs::path& p, const std::string& data, mode_t mode = 0644, int64_t mtime_ns = 1665532800123456789) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << data;
+  chmod(p.c_str(), mode);
+  timespec ts[2] = {{mtime_ns / 1000000000, long(mtime_ns % 1000000000)}, {mtime_ns / 1000000000, long(mtime_ns % 1000000000)}};
+  utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+}
+
+std::string RandomBytes(size_t n, uint32_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t v = rng();
+    std::memcpy(s.data() + i, &v, std::min<size_t>(8, n - i));
+  }
+  return s;
+}
+
+// A tree with every entry kind: files of many sizes (one larger than the 4 MiB splitter's
+// largest chunk, so it becomes an indirect object built by the chunk pool), empty files, an empty
+// directory, nested directories, symlinks (to a file, to a directory, dangling), odd modes,
+// nanosecond mtimes, names with spaces and UTF-8.
+void MakeTree(const fs::path& root) {
+  WriteFile(root / "big" / "random.bin", RandomBytes(20 << 20, 1));
+  WriteFile(root / "text" / "a.txt", std::string(100000, 'a'));
+  WriteFile(root / "empty.txt", "");
+  WriteFile(root / "name with spaces.txt", "spaces");
+  WriteFile(root / "données" / "résumé.txt", "utf-8 names", 0600, 1000000000000000001);
+  WriteFile(root / "deep" / "l1" / "l2" / "l3" / "leaf.txt", "leaf", 0755);
+  WriteFile(root / "perms" / "ro.txt", "read only", 0444, 946684799999999999);
+  fs::create_directories(root / "empty-dir");
+  fs::create_symlink("../text/a.txt", root / "deep" / "to-file");
+  fs::create_symlink("l1/l2", root / "deep" / "to-dir");
+  fs::create_symlink("no/such/target", root / "deep" / "dangling");
+  for (int i = 0; i < 50; ++i) WriteFile(root / "small" / ("f" + std::to_string(i)), RandomBytes(size_t(i * 131), uint32_t(i)));
+}
+
+// The tree listing without directory mtimes (restoring them is the reader's business).
+std::string Listing(const fs::path& dir) {
+  auto out = RunShell("python3 " + kTreeManifest + " " + dir.string());
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  std::string result;
+  std::istringstream in(out.text);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    j.erase("nlink");
+    if (j["type"] == "dir") {
+      j.erase("mtime");
+      j.erase("mtime_sec");
+      j.erase("mtime_nsec");
+    }
+    result += j.dump() + "\n";
+  }
+  return result;
+}
+
+class UploaderTest : public ::testing::Test {
+ protected:
+  UploaderTest() : dir_("uploader") {}
+
+  void SetUp() override {
+    repo_path_ = dir_.path() / "repo";
+    auto created = blob::CreateFilesystemStorage(repo_path_.string());
+    ASSERT_TRUE(created.ok());
+    storage_ = std::shared_ptr<blob::Storage>(std::move(*created));
+    ASSERT_TRUE(repo::InitializeRepository(storage_.get(), "pw", {}, "test").ok());
+    Reopen();
+  }
+
+  void Reopen() {
+    repository_.reset();
+    repo::OpenOptions o;
+    o.hostname = "host";
+    o.username = "user";
+    auto r = repo::Repository::Open(storage_, "pw", o);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    repository_ = std::move(*r);
+  }
+
+  SourceInfo Source(const std::string& path = "/data/pvc") { return {"host", "user", path}; }
+
+  // Restores with the independent reader in ../shared/tools (written from the spec).
+  fs::path RestoreWithInspector(const std::string& snapshot_id) {
+    fs::path out = dir_.path() / ("restore-" + snapshot_id);
+    auto r = RunShell("python3 " + kTools + " --path " + repo_path_.string() + " --password pw restore " +
+                      snapshot_id + " " + out.string());
+    EXPECT_EQ(r.exit_code, 0) << r.text;
+    return out;
+  }
+
+  TempDir dir_;
+  fs::path repo_path_;
+  std::shared_ptr<blob::Storage> storage_;
+  std::unique_ptr<repo::Repository> repository_;
+};
+
+TEST_F(UploaderTest, RoundTripOfEveryEntryKindThroughAnIndependentReader) {
+  fs::path src = dir_.path() / "src";
+  MakeTree(src);
+  Uploader up(repository_.get(), UploadOptions{});
+  auto m = up.SnapshotDirectory(Source(), src.string());
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->stats.file_count, 57);
+  EXPECT_EQ(m->stats.error_count, 0);
+  EXPECT_EQ(m->root_entry.summary->dirs, 11);
+  EXPECT_TRUE(m->root_entry.object_id.starts_with("k"));
+  auto verify = RunShell("python3 " + kTools + " --path " + repo_path_.string() + " --password pw contents --verify");
+  EXPECT_EQ(verify.exit_code, 0) << verify.text;
+  EXPECT_NE(verify.text.find(" 0 failed"), std::string::npos) << verify.text;
+  fs::path restored = RestoreWithInspector(m->id);
+  EXPECT_EQ(Listing(restored), Listing(src));
+}
+
+TEST_F(UploaderTest, IncrementalReusesUnchangedFilesWithoutReadingThem) {
+  fs::path src = dir_.path() / "src";
+  MakeTree(src);
+  UploadOptions o;
+  o.tags = {{"tag:snapshot-uploader", "kopia"}};
+  auto first = Uploader(repository_.get(), o).SnapshotDirectory(Source(), src.string());
+  ASSERT_TRUE(first.ok());
+  // Nothing changed: every file is taken from the parent, the root object is the same.
+  Reopen();
+  Uploader again(repository_.get(), o);
+  auto same = again.SnapshotDirectory(Source(), src.string());
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->root_entry.object_id, first->root_entry.object_id);
+  EXPECT_EQ(same->stats.cached_files, 57);
+  EXPECT_EQ(again.progress().read_bytes.load(), 0);
+  EXPECT_EQ(again.progress().done_bytes(), first->stats.total_size);  // reused bytes count as done
+  // One file changed: only it is read.
+  WriteFile(src / "text" / "a.txt", std::string(100000, 'b'), 0644, 1700000000000000000);
+  Reopen();
+  Uploader third(repository_.get(), o);
+  auto changed = third.SnapshotDirectory(Source(), src.string());
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(changed->stats.cached_files, 56);
+  EXPECT_EQ(changed->stats.non_cached_files, 1);
+  EXPECT_EQ(third.progress().read_bytes.load(), 100000);
+  EXPECT_NE(changed->root_entry.object_id, first->root_entry.object_id);
+  // Different tags: no parent, everything is read again (and deduplicated).
+  UploadOptions other = o;
+  other.tags = {{"tag:snapshot-uploader", "other"}};
+  Reopen();
+  Uploader fresh(repository_.get(), other);
+  auto full = fresh.SnapshotDirectory(Source(), src.string());
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->stats.cached_files, 0);
+  EXPECT_EQ(fresh.progress().read_bytes.load(), full->stats.total_size);
+  // Every file and directory deduplicates against the earlier snapshots: the only new content is
+  // the new snapshot manifest.
+  EXPECT_EQ(repository_->contents()->stats().written_contents, 1u);
+  auto list = ListSnapshots(repository_->manifests(), Source());
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->size(), 4u);
+}
+
+TEST_F(UploaderTest, BlockImageWithHolesIsNotReadWhereItHasHoles) {
+  fs::path img = dir_.path() / "disk.img";
+  const int64_t size = 24 << 20;
+  {
+    int fd = open(img.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(ftruncate(fd, size), 0);
+    std::string data = RandomBytes(1 << 20, 7);
+    for (int64_t off : {int64_t(0), int64_t(10) << 20, int64_t(23) << 20}) {
+      ASSERT_EQ(pwrite(fd, data.data(), data.size(), off), ssize_t(data.size()));
+    }
+    close(fd);
+  }
+  Uploader up(repository_.get(), UploadOptions{});
+  auto m = up.SnapshotBlock(Source("/data/pvc-block"), img.string(), "disk.img");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_LE(up.progress().read_bytes.load(), int64_t(8) << 20) << "holes must not be read";
+  EXPECT_EQ(up.progress().hashed_bytes.load(), size);
+  // kopia's streaming shape: root named after the source path, one 0777 file entry.
+  EXPECT_EQ(m->root_entry.name, "/data/pvc-block");
+  EXPECT_EQ(m->root_entry.mode, 0777u);
+  EXPECT_EQ(FormatRfc3339Nano(m->root_entry.mtime), "1754-08-30T22:43:41.128654848Z");
+  EXPECT_EQ(m->root_entry.summary->total_size, size);
+  fs::path restored = RestoreWithInspector(m->id);
+  auto cmp = RunShell("cmp " + img.string() + " " + (restored / "disk.img").string());
+  EXPECT_EQ(cmp.exit_code, 0) << cmp.text;
+}
+
+TEST_F(UploaderTest, CancelLeavesNoManifestAndAConsistentRepository) {
+  fs::path src = dir_.path() / "src";
+  MakeTree(src);
+  std::atomic<bool> cancel{true};  // cancelled before it starts: the worst case for leftovers
+  UploadOptions o;
+  o.cancel = &cancel;
+  auto m = Uploader(repository_.get(), o).SnapshotDirectory(Source(), src.string());
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kCancelled);
+  Reopen();
+  auto list = ListSnapshots(repository_->manifests(), std::nullopt, true);
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->empty());
+  auto verify = RunShell("python3 " + kTools + " --path " + repo_path_.string() + " --password pw contents --verify");
+  EXPECT_EQ(verify.exit_code, 0) << verify.text;
+  // And the next run completes.
+  auto next = Uploader(repository_.get(), UploadOptions{}).SnapshotDirectory(Source(), src.string());
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+}
+
+TEST_F(UploaderTest, CheckpointsAreWrittenDuringLongUploadsAndRemovedAfterwards) {
+  fs::path src = dir_.path() / "src";
+  for (int i = 0; i < 40; ++i) WriteFile(src / ("d" + std::to_string(i % 4)) / ("f" + std::to_string(i)), RandomBytes(3 << 20, uint32_t(i)));
+  UploadOptions o;
+  o.checkpoint_interval_ns = 20'000'000;  // every 20 ms
+  o.parallelism = 1;
+  Uploader up(repository_.get(), o);
+  auto m = up.SnapshotDirectory(Source(), src.string());
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_GE(up.checkpoints_written(), 1);
+  Reopen();
+  auto all = ListSnapshots(repository_->manifests(), std::nullopt, true);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);  // the checkpoints were deleted once the snapshot completed
+  EXPECT_TRUE(all->front().incomplete.empty());
+}
+
+TEST_F(UploaderTest, UnreadableEntriesAreCountedNotFatal) {
+  if (geteuid() == 0) {
+    // Root reads everything; make an unreadable entry another way: a file that vanishes is
+    // covered by the kill tests, so check unknown types instead.
+  }
+  fs::path src = dir_.path() / "src";
+  WriteFile(src / "ok.txt", "fine");
+  ASSERT_EQ(mkfifo((src / "pipe").c_str(), 0644), 0);
+  std::vector<std::string> notes;
+  UploadOptions o;
+  o.note = [&](const std::string& s) { notes.push_back(s); };
+  Uploader up(repository_.get(), o);
+  auto m = up.SnapshotDirectory(Source(), src.string());
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->stats.file_count, 1);
+  EXPECT_EQ(m->stats.ignored_error_count, 1);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("pipe"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ferry::snapshot
