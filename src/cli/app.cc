@@ -23,6 +23,12 @@ std::unique_ptr<Command> BuildApp() {
   AddSnapshotCreateCommand(*root);
   AddSnapshotListCommand(*root);
   AddSnapshotDeleteCommand(*root);
+  AddSnapshotRestoreCommand(SnapshotCommand(*root));
+  AddSnapshotVerifyCommand(SnapshotCommand(*root));
+  AddSnapshotDiffCommand(SnapshotCommand(*root));
+  AddListCommand(*root);
+  AddShowCommand(*root);
+  AddManifestCommands(*root);
 
   Command& benchmark = root->AddCommand("benchmark", "Commands to test performance of algorithms.");
   AddBenchmarkHashingCommand(benchmark);

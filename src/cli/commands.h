@@ -30,5 +30,11 @@ Command& SnapshotCommand(Command& root);
 void AddSnapshotCreateCommand(Command& root);
 void AddSnapshotListCommand(Command& root);
 void AddSnapshotDeleteCommand(Command& root);
+void AddSnapshotRestoreCommand(Command& snapshot);
+void AddSnapshotVerifyCommand(Command& snapshot);
+void AddSnapshotDiffCommand(Command& snapshot);
+void AddListCommand(Command& root);
+void AddShowCommand(Command& root);
+void AddManifestCommands(Command& root);
 
 }  // namespace ferry::cli
