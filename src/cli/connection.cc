@@ -222,7 +222,14 @@ Result<std::unique_ptr<repo::Repository>> OpenConnectedRepository(bool read_only
   o.username = c.username.empty() ? DefaultUsername() : c.username;
   o.read_only = read_only || c.read_only;
   o.location = DescribeStorage(c.storage);
-  return repo::Repository::Open(std::move(storage), password, o);
+  auto r = repo::Repository::Open(std::move(storage), password, o);
+  if (r.ok()) {
+    for (const auto& [blob_id, why] : (*r)->contents()->unreadable_index_blobs()) {
+      std::cerr << "ferry: warning: index blob " << blob_id << " is unreadable (" << why.message()
+                << "); the contents it lists cannot be read\n";
+    }
+  }
+  return r;
 }
 
 std::string DefaultUsername() {

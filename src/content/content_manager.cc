@@ -316,9 +316,22 @@ class ContentManagerImpl : public ContentManager {
     for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
     worker();
     for (auto& t : pool) t.join();
-    for (const auto& s : errors) FERRY_RETURN_IF_ERROR(s);
+    std::vector<std::pair<std::string, Status>> unreadable;
+    std::vector<std::shared_ptr<const IndexView>> usable;
+    for (size_t i = 0; i < views.size(); ++i) {
+      if (views[i]) {
+        usable.push_back(std::move(views[i]));
+      } else if (errors[i].code() == StatusCode::kCorruption || errors[i].code() == StatusCode::kNotFound) {
+        // A damaged index blob (or one deleted by a concurrent cleanup) costs what it describes,
+        // not the whole repository.
+        unreadable.emplace_back(set.active[i].id, errors[i]);
+      } else {
+        return errors[i];  // I/O errors are not damage: fail rather than hide contents
+      }
+    }
     std::unique_lock<std::shared_mutex> lock(committed_mu_);
-    committed_ = std::move(views);
+    unreadable_ = std::move(unreadable);
+    committed_ = std::move(usable);
     watermark_ = set.deletion_watermark;
     for (const auto& v : committed_) index_cache_[v->name()] = v;
     return Status::OK();
@@ -392,6 +405,10 @@ class ContentManagerImpl : public ContentManager {
     return stats_;
   }
   const ContentFormat& format() const override { return format_; }
+  std::vector<std::pair<std::string, Status>> unreadable_index_blobs() const override {
+    std::shared_lock<std::shared_mutex> lock(committed_mu_);
+    return unreadable_;
+  }
   const std::string& session_id() const override { return session_id_; }
 
  private:
@@ -534,6 +551,7 @@ class ContentManagerImpl : public ContentManager {
   mutable std::shared_mutex committed_mu_;
   std::vector<std::shared_ptr<const IndexView>> committed_;
   std::map<std::string, std::shared_ptr<const IndexView>> index_cache_;
+  std::vector<std::pair<std::string, Status>> unreadable_;
   int64_t watermark_ = 0;
 
   mutable std::mutex mu_;

@@ -109,6 +109,10 @@ class ContentManager {
   virtual ContentId ComputeContentId(ByteView data, char prefix) const = 0;
 
   virtual ContentStats stats() const = 0;
+  // Index blobs that could not be read or decrypted at the last Refresh, with the reason. They
+  // are left out of the index (what they describe is unreadable, everything else stays
+  // readable); whoever deletes data (maintenance) must refuse to run while this is non-empty.
+  virtual std::vector<std::pair<std::string, Status>> unreadable_index_blobs() const = 0;
   virtual const ContentFormat& format() const = 0;
   // The session ID of this manager's pack and index blobs ("s" + 16 hex + month).
   virtual const std::string& session_id() const = 0;

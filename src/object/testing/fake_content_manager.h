@@ -35,6 +35,7 @@ class FakeContentManager : public ContentManager {
                          const std::function<Status(const ContentInfo&)>& visit) override;
   ContentId ComputeContentId(ByteView data, char prefix) const override;
   ContentStats stats() const override;
+  std::vector<std::pair<std::string, Status>> unreadable_index_blobs() const override { return {}; }
   const ContentFormat& format() const override { return format_; }
   const std::string& session_id() const override { return session_id_; }
 
