@@ -20,6 +20,30 @@ std::string StorageConfigJson(const std::map<std::string, std::string>& storage)
     j["fileMode"] = 384;
     j["dirMode"] = 448;
     j["dirShards"] = nullptr;
+  } else if (type == "s3") {
+    // kopia's s3.Options in its field order, "omitempty" fields left out when empty, and the
+    // fields kopia tags sensitive replaced by as many '*' as they have characters.
+    auto get = [&](const char* k) { return storage.count(k) ? storage.at(k) : std::string(); };
+    auto mask = [](const std::string& v) { return std::string(v.size(), '*'); };
+    j["bucket"] = get("bucket");
+    if (!get("prefix").empty()) j["prefix"] = get("prefix");
+    j["endpoint"] = get("endpoint");
+    if (get("doNotUseTLS") == "true") j["doNotUseTLS"] = true;
+    if (get("doNotVerifyTLS") == "true") j["doNotVerifyTLS"] = true;
+    if (!get("rootCA").empty()) j["rootCA"] = get("rootCA");
+    j["accessKeyID"] = get("accessKeyID");
+    j["secretAccessKey"] = mask(get("secretAccessKey"));
+    j["sessionToken"] = mask(get("sessionToken"));
+    j["roleARN"] = "";
+    j["sessionName"] = "";
+    j["duration"] = "0s";
+    j["roleEndpoint"] = "";
+    j["roleRegion"] = "";
+    if (!get("region").empty()) j["region"] = get("region");
+    // ferry's own settings, after kopia's.
+    for (const char* k : {"addressingStyle", "profile", "credentialsFile"}) {
+      if (!get(k).empty()) j[k] = get(k);
+    }
   } else {
     for (const auto& [k, v] : storage) {
       if (k != "type") j[k] = v;

@@ -26,7 +26,9 @@ GlobalFlags& Globals();
 void AddGlobalFlags(Command& root);
 
 struct ConnectionConfig {
-  std::map<std::string, std::string> storage;  // "type" plus backend keys (never secrets)
+  // "type" plus backend keys. An S3 config may hold the access key and secret, as kopia's
+  // repository.config does; the file is written 0600 and `repository status` masks them.
+  std::map<std::string, std::string> storage;
   std::string hostname;
   std::string username;
   std::string description;
