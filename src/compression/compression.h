@@ -33,12 +33,13 @@ const std::vector<CompressorInfo>& Compressors();
 Result<CompressorInfo> CompressorByName(std::string_view name);
 Result<CompressorInfo> CompressorByHeaderId(HeaderId id);
 
-// Replaces *out with header || compressed stream. Thread-safe.
+// Replaces *out with header || compressed stream. Thread-safe. `input` must not overlap *out.
 Status Compress(std::string_view name, ByteView input, Bytes* out);
 Status Compress(HeaderId id, ByteView input, Bytes* out);
 
 // Reads the header and decompresses into *out (replacing it). Truncated or corrupt input is
-// Status::Corruption, never a crash; output beyond max_output is refused.
+// Status::Corruption, never a crash; output beyond max_output is refused (Corruption); an
+// unknown header ID is Unsupported. On error *out is left empty. `input` must not overlap *out.
 Status Decompress(ByteView input, Bytes* out, size_t max_output = kDefaultMaxDecompressedSize);
 
 // The header ID at the start of a compressed payload (Corruption when shorter than 4 bytes).
