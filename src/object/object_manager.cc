@@ -23,19 +23,23 @@ ferry::Result<ObjectId> ObjectManager::Concatenate(const std::vector<ObjectId>& 
       auto list = LoadIndirectList(contents_, part.IndexObjectId());
       if (!list.ok()) return list.status().WithContext("concatenating " + part.ToString());
       for (IndirectEntry& e : *list) {
-        e.start += total;
+        if (e.length == 0) continue;
+        e.start = total;  // lists are contiguous (checked when loaded)
+        total += e.length;
         entries.push_back(std::move(e));
       }
-      total = entries.back().end();
       continue;
     }
     // A direct object's length is its plaintext's (its index entry may count compressed bytes),
     // so read it, as kopia does; direct parts are at most one chunk.
     auto reader = ObjectReader::Open(contents_, part);
     if (!reader.ok()) return reader.status().WithContext("concatenating " + part.ToString());
+    // Empty parts add nothing; leaving them out spares readers entries without an `l`.
+    if (reader->Length() == 0) continue;
     entries.push_back(IndirectEntry{total, reader->Length(), part});
     total += reader->Length();
   }
+  if (entries.empty()) return parts.front();  // every part was empty
   return WriteIndirectObject(contents_, splitter_factory_, entries, kIndirectContentPrefix,
                              "CONCATENATED INDEX");
 }

@@ -29,9 +29,9 @@ class ObjectManager {
 
   // One object whose bytes are the parts' bytes in order, made without reading or rewriting
   // data: its indirect list is the parts' chunk entries with shifted offsets (a direct part is
-  // one entry). This lets a large file be written by several writers in parallel, one segment
-  // each. The list has prefix `x`, like kopia's. One part: that part's ID. No part:
-  // InvalidArgument.
+  // one entry; empty parts are left out). This lets a large file be written by several writers
+  // in parallel, one segment each. The list has prefix `x`, like kopia's. One part: that part's
+  // ID; only empty parts: the first; no part: InvalidArgument.
   ferry::Result<ObjectId> Concatenate(const std::vector<ObjectId>& parts) const;
 
   ferry::Result<ObjectReader> Open(const ObjectId& id) const;

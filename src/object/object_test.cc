@@ -443,6 +443,20 @@ TEST_F(ObjectTest, Concatenate) {
   ASSERT_EQ(*n, 8u);
   EXPECT_TRUE(std::equal(buf, buf + 8, all.begin() + 29998));
 
+  // Empty parts are left out of the list.
+  ObjectId empty = WriteObject(om_, {});
+  auto with_empty = om_.Concatenate({empty, ia, empty, ib, empty});
+  ASSERT_TRUE(with_empty.ok());
+  auto with_empty_list = LoadIndirectList(&contents_, with_empty->IndexObjectId());
+  ASSERT_TRUE(with_empty_list.ok());
+  EXPECT_EQ(with_empty_list->size(), la->size() + 1);
+  Bytes ab = a;
+  ab.insert(ab.end(), b.begin(), b.end());
+  EXPECT_EQ(MustReadAll(om_, *with_empty), ab);
+  auto only_empty = om_.Concatenate({empty, empty});
+  ASSERT_TRUE(only_empty.ok());
+  EXPECT_EQ(*only_empty, empty);
+
   auto one = om_.Concatenate({ib});
   ASSERT_TRUE(one.ok());
   EXPECT_EQ(*one, ib);
