@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <queue>
+#include <semaphore>
 #include <shared_mutex>
 #include <thread>
 #include <unordered_map>
@@ -59,12 +60,19 @@ bool InfoSupersedes(const ContentInfo& a, const ContentInfo& b) {
   return Supersedes(FromInfo(a), FromInfo(b));
 }
 
-// A pack being filled, or filled and being uploaded.
+// A pack being filled, or sealed and waiting for its last writers, or being uploaded. Contents
+// are encrypted straight into `buf` (outside the manager's lock) at offsets reserved under it;
+// `buf` is allocated once, uninitialised, with room for every reservation, so it never moves.
 struct Pack {
   std::string id;
-  Bytes data;
+  std::unique_ptr<uint8_t[]> buf;
+  size_t size = 0;
+  size_t capacity = 0;
   std::vector<ContentInfo> entries;
-  bool uploaded = false;
+  std::vector<bool> ready;  // entries whose bytes are written
+  int writers = 0;          // reservations still being encrypted
+  bool sealed = false;      // no more reservations; upload when writers == 0
+  ByteView bytes() const { return {buf.get(), size}; }
 };
 
 class ContentManagerImpl : public ContentManager {
@@ -105,9 +113,8 @@ class ContentManagerImpl : public ContentManager {
       if (committed) min_timestamp = committed->timestamp + 1;
     }
 
-    // Compress (only if it helps) and encrypt outside any lock.
+    // Compress (only if it helps) outside any lock.
     thread_local Bytes compressed;
-    thread_local Bytes sealed;
     ByteView payload = data;
     uint32_t used_compression = 0;
     if (compression != compression::kNoCompression) {
@@ -117,41 +124,82 @@ class ContentManagerImpl : public ContentManager {
         used_compression = compression;
       }
     }
-    FERRY_RETURN_IF_ERROR(format_.encryptor->Encrypt(payload, id.PackIv(), &sealed));
+    const size_t need = payload.size() + crypto::kEncryptionOverhead;
 
-    std::unique_ptr<Pack> full;
+    Pack* pack_ptr = nullptr;
+    size_t offset = 0, index = 0;
+    std::vector<Pack*> to_upload;
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (IsPresentPendingLocked(id)) return Deduplicated(id, data.size());
-      std::unique_ptr<Pack>& pack = open_[prefix ? 1 : 0];
-      if (!pack) {
-        FERRY_ASSIGN_OR_RETURN(pack, NewPack(prefix ? 'q' : 'p'));
+      std::unique_lock<std::mutex> lock(mu_);
+      const int cls = prefix ? 1 : 0;
+      std::unique_ptr<Pack>& pack = open_[cls];
+      while (true) {
+        if (IsPresentPendingLocked(id)) {
+          lock.unlock();
+          for (Pack* p : to_upload) FinishAndUpload(p);
+          return Deduplicated(id, data.size());
+        }
+        if (pack && pack->size + need > pack->capacity) SealLocked(cls, &to_upload);
+        if (!to_upload.empty()) {
+          // Upload what this writer sealed before waiting for room: it may be the room.
+          lock.unlock();
+          for (Pack* p : to_upload) FinishAndUpload(p);
+          to_upload.clear();
+          lock.lock();
+          continue;
+        }
+        // At most kMaxPacksAlive packs of a class exist at once (the open one and those sealed
+        // or being uploaded): a writer that would start another waits for an upload to finish.
+        // This bounds memory to a few packs whatever the number of writer threads.
+        if (!pack && packs_alive_[cls] >= kMaxPacksAlive) {
+          pack_cv_.wait(lock);
+          continue;
+        }
+        break;
       }
+      if (!pack) {
+        auto fresh = NewPack(prefix ? 'q' : 'p', need);
+        if (!fresh.ok()) return fresh.status();
+        pack = std::move(*fresh);
+        ++packs_alive_[cls];
+      }
+      offset = pack->size;
+      pack->size += need;
+      pack->writers++;
       ContentInfo info;
       info.id = id;
       info.pack_blob_id = pack->id;
-      info.pack_offset = uint32_t(pack->data.size());
-      info.packed_length = uint32_t(sealed.size());
+      info.pack_offset = uint32_t(offset);
+      info.packed_length = uint32_t(need);
       info.original_length = uint32_t(data.size());
       info.timestamp = std::max(options_.now(), min_timestamp);
       info.compression_header = used_compression;
       info.format_version = uint8_t(format_.format_version);
-      pack->data.insert(pack->data.end(), sealed.begin(), sealed.end());
+      index = pack->entries.size();
       pack->entries.push_back(info);
+      pack->ready.push_back(false);
       pending_location_[id] = pack->id;
-      {
-        std::lock_guard<std::mutex> slock(stats_mu_);
-        stats_.written_contents++;
-        stats_.written_bytes += data.size();
-        stats_.written_packed_bytes += sealed.size();
-      }
-      if (int64_t(pack->data.size()) >= format_.max_pack_size) {
-        full = std::move(pack);
-        uploading_[full->id] = full.get();
-        ++uploads_in_progress_;
-      }
+      pack_ptr = pack.get();
+      if (int64_t(pack->size) >= format_.max_pack_size) SealLocked(cls, &to_upload);
     }
-    if (full) FinishAndUpload(std::move(full));
+    // Encrypt straight into the pack, outside the lock.
+    Status sealed = format_.encryptor->EncryptInto(payload, id.PackIv(), MutableByteView(pack_ptr->buf.get() + offset, need));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (sealed.ok()) {
+        pack_ptr->ready[index] = true;
+      } else {
+        pending_location_.erase(id);
+        if (upload_error_.ok()) upload_error_ = sealed.WithContext("encrypting content " + id.ToString());
+      }
+      if (--pack_ptr->writers == 0 && pack_ptr->sealed) to_upload.push_back(pack_ptr);
+      std::lock_guard<std::mutex> slock(stats_mu_);
+      stats_.written_contents++;
+      stats_.written_bytes += data.size();
+      stats_.written_packed_bytes += need;
+    }
+    for (Pack* p : to_upload) FinishAndUpload(p);
+    if (!sealed.ok()) return sealed;
     return id;
   }
 
@@ -164,8 +212,8 @@ class ContentManagerImpl : public ContentManager {
       if (const ContentInfo* p = FindPendingLocked(id)) {
         info = *p;
         if (const Pack* pack = FindUnuploadedPackLocked(info.pack_blob_id)) {
-          sealed.assign(pack->data.begin() + info.pack_offset,
-                        pack->data.begin() + info.pack_offset + info.packed_length);
+          sealed.assign(pack->buf.get() + info.pack_offset,
+                        pack->buf.get() + info.pack_offset + info.packed_length);
           from_memory = true;
         }
       } else {
@@ -211,19 +259,12 @@ class ContentManagerImpl : public ContentManager {
   }
 
   Status Flush() override {
-    std::vector<std::unique_ptr<Pack>> to_upload;
+    std::vector<Pack*> to_upload;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      for (auto& pack : open_) {
-        if (pack && !pack->entries.empty()) {
-          uploading_[pack->id] = pack.get();
-          ++uploads_in_progress_;
-          to_upload.push_back(std::move(pack));
-        }
-        pack.reset();
-      }
+      for (int cls = 0; cls < 2; ++cls) SealLocked(cls, &to_upload);
     }
-    for (auto& p : to_upload) FinishAndUpload(std::move(p));
+    for (Pack* p : to_upload) FinishAndUpload(p);
 
     IndexBuilder builder;
     std::vector<ContentId> committed_ids;
@@ -357,7 +398,7 @@ class ContentManagerImpl : public ContentManager {
         if (!pack) continue;
         for (const auto& e : pack->entries) add(e);
       }
-      for (const auto& [id, pack] : uploading_) for (const auto& e : pack->entries) add(e);
+      for (const auto& [id, pack] : sealed_) for (const auto& e : pack->entries) add(e);
       for (const auto& [id, entries] : uploaded_) for (const auto& e : entries) add(e);
       for (const auto& [id, e] : pending_deletions_) add(e);
     }
@@ -419,41 +460,64 @@ class ContentManagerImpl : public ContentManager {
     return id;
   }
 
-  Result<std::unique_ptr<Pack>> NewPack(char kind) {
+  Result<std::unique_ptr<Pack>> NewPack(char kind, size_t first_content) {
     auto pack = std::make_unique<Pack>();
     uint8_t rnd[16];
     FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(rnd, sizeof(rnd))));
     pack->id = std::string(1, kind) + HexEncode(ByteView(rnd, sizeof(rnd))) + "-" + session_id_;
-    pack->data.reserve(size_t(format_.max_pack_size) + (1 << 20));
-    pack->data.resize(kPackPreambleSize);
-    FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(pack->data.data(), kPackPreambleSize)));
+    // Room for a full pack plus one content past the limit (kopia closes a pack once it reaches
+    // the limit) — only the touched pages cost memory.
+    pack->capacity = kPackPreambleSize + std::max<size_t>(size_t(format_.max_pack_size), first_content) +
+                     first_content + (16 << 20);
+    pack->buf.reset(new uint8_t[pack->capacity]);
+    pack->size = kPackPreambleSize;
+    FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(pack->buf.get(), kPackPreambleSize)));
     return pack;
   }
 
+  // Stops appending to the open pack of class `cls`; it is uploaded by whoever finishes its last
+  // reservation (added to *to_upload when that is now). Call with mu_ held.
+  void SealLocked(int cls, std::vector<Pack*>* to_upload) {
+    std::unique_ptr<Pack>& pack = open_[cls];
+    if (!pack) return;
+    if (pack->entries.empty()) {
+      pack.reset();
+      --packs_alive_[cls];
+      pack_cv_.notify_all();
+      return;
+    }
+    pack->sealed = true;
+    ++uploads_in_progress_;
+    Pack* p = pack.get();
+    sealed_[p->id] = std::move(pack);
+    if (p->writers == 0) to_upload->push_back(p);
+  }
+
   // Pads, appends the encrypted local index and the postamble, uploads. Runs without the lock.
-  void FinishAndUpload(std::unique_ptr<Pack> pack) {
-    Status s = FinishPack(pack.get());
-    if (s.ok()) s = storage_->PutBlob(pack->id, pack->data, format_.put_options);
+  void FinishAndUpload(Pack* pack) {
+    Status s = FinishPack(pack);
+    if (s.ok()) s = storage_->PutBlob(pack->id, pack->bytes(), format_.put_options);
     std::lock_guard<std::mutex> lock(mu_);
-    uploading_.erase(pack->id);
+    --packs_alive_[pack->id[0] == 'q' ? 1 : 0];
+    pack_cv_.notify_all();
     if (s.ok()) {
-      std::lock_guard<std::mutex> slock(stats_mu_);
-      stats_.packs_written++;
+      {
+        std::lock_guard<std::mutex> slock(stats_mu_);
+        stats_.packs_written++;
+      }
       uploaded_[pack->id] = std::move(pack->entries);
     } else {
       // Nothing in this pack may be indexed; a later write of the same data stores it again.
       for (const auto& e : pack->entries) pending_location_.erase(e.id);
       upload_error_ = s.WithContext("uploading pack " + pack->id);
     }
+    sealed_.erase(pack->id);  // destroys the pack
     --uploads_in_progress_;
     uploaded_cv_.notify_all();
   }
 
   Status FinishPack(Pack* pack) {
-    size_t pad = PackPaddingLength(pack->data.size());
-    size_t at = pack->data.size();
-    pack->data.resize(at + pad);
-    FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(pack->data.data() + at, pad)));
+    size_t pad = PackPaddingLength(pack->size);
     IndexBuilder local;
     for (const auto& e : pack->entries) local.Add(FromInfo(e));
     FERRY_ASSIGN_OR_RETURN(Bytes plain, local.Build(format_.index_version));
@@ -463,12 +527,24 @@ class ContentManagerImpl : public ContentManager {
     Bytes iv = format_.hash->Hash(plain);
     Bytes sealed;
     FERRY_RETURN_IF_ERROR(format_.encryptor->Encrypt(plain, iv, &sealed));
+    Bytes tail(pad);
+    FERRY_RETURN_IF_ERROR(crypto::RandomBytes(tail));
     Postamble post;
     post.local_index_iv = iv;
-    post.local_index_offset = pack->data.size();
+    post.local_index_offset = pack->size + pad;
     post.local_index_length = sealed.size();
-    pack->data.insert(pack->data.end(), sealed.begin(), sealed.end());
-    return AppendPostamble(post, &pack->data);
+    tail.insert(tail.end(), sealed.begin(), sealed.end());
+    FERRY_RETURN_IF_ERROR(AppendPostamble(post, &tail));
+    if (pack->size + tail.size() > pack->capacity) {
+      // Rare: not enough room after the last content; move to a bigger buffer once.
+      std::unique_ptr<uint8_t[]> bigger(new uint8_t[pack->size + tail.size()]);
+      std::memcpy(bigger.get(), pack->buf.get(), pack->size);
+      pack->buf = std::move(bigger);
+      pack->capacity = pack->size + tail.size();
+    }
+    std::memcpy(pack->buf.get() + pack->size, tail.data(), tail.size());
+    pack->size += tail.size();
+    return Status::OK();
   }
 
   // The pending entry of `id` (in an open, uploading or uploaded-but-unindexed pack), if any.
@@ -477,17 +553,18 @@ class ContentManagerImpl : public ContentManager {
     if (del != pending_deletions_.end()) return &del->second;
     auto loc = pending_location_.find(id);
     if (loc == pending_location_.end()) return nullptr;
-    auto find_in = [&](const std::vector<ContentInfo>& entries) -> const ContentInfo* {
-      for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-        if (it->id == id) return &*it;
+    auto find_in = [&](const std::vector<ContentInfo>& entries, const std::vector<bool>* ready) -> const ContentInfo* {
+      for (size_t i = entries.size(); i-- > 0;) {
+        // A content still being encrypted by another writer is not readable yet.
+        if (entries[i].id == id) return (!ready || (*ready)[i]) ? &entries[i] : nullptr;
       }
       return nullptr;
     };
     for (const auto& pack : open_) {
-      if (pack && pack->id == loc->second) return find_in(pack->entries);
+      if (pack && pack->id == loc->second) return find_in(pack->entries, &pack->ready);
     }
-    if (auto it = uploading_.find(loc->second); it != uploading_.end()) return find_in(it->second->entries);
-    if (auto it = uploaded_.find(loc->second); it != uploaded_.end()) return find_in(it->second);
+    if (auto it = sealed_.find(loc->second); it != sealed_.end()) return find_in(it->second->entries, &it->second->ready);
+    if (auto it = uploaded_.find(loc->second); it != uploaded_.end()) return find_in(it->second, nullptr);
     return nullptr;
   }
 
@@ -499,8 +576,8 @@ class ContentManagerImpl : public ContentManager {
     for (const auto& pack : open_) {
       if (pack && pack->id == pack_id) return pack.get();
     }
-    auto it = uploading_.find(pack_id);
-    return it == uploading_.end() ? nullptr : it->second;
+    auto it = sealed_.find(pack_id);
+    return it == sealed_.end() ? nullptr : it->second.get();
   }
 
   // The effective committed entry: greatest across index blobs; hidden if deleted at or below
@@ -556,11 +633,14 @@ class ContentManagerImpl : public ContentManager {
 
   mutable std::mutex mu_;
   std::unique_ptr<Pack> open_[2];                                 // p, q
-  std::map<std::string, Pack*> uploading_;                        // owned by the uploading thread
+  std::map<std::string, std::unique_ptr<Pack>> sealed_;           // sealed, not yet uploaded
   std::map<std::string, std::vector<ContentInfo>> uploaded_;      // stored, not yet indexed
   std::unordered_map<ContentId, std::string, ContentIdHash> pending_location_;  // id → pack
   std::map<ContentId, ContentInfo> pending_deletions_;
   int uploads_in_progress_ = 0;
+  static constexpr int kMaxPacksAlive = 2;
+  int packs_alive_[2] = {0, 0};
+  std::condition_variable pack_cv_;
   std::condition_variable uploaded_cv_;
   Status upload_error_;
   ContentStats stats_;

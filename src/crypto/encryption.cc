@@ -66,6 +66,20 @@ class HmacKeyedAeadEncryptor final : public Encryptor {
     return status;
   }
 
+  Status EncryptWithNonceInto(ByteView plaintext, ByteView iv, ByteView nonce,
+                              MutableByteView out) const override {
+    if (nonce.size() != kNonceSize) return Status::InvalidArgument("nonce must be 12 bytes");
+    if (out.size() != kNonceSize + plaintext.size() + kTagSize) {
+      return Status::InvalidArgument("EncryptInto: output must be plaintext size + 28 bytes");
+    }
+    uint8_t key[kKeySize];
+    key_deriver_.Mac(iv, key);
+    std::memcpy(out.data(), nonce.data(), kNonceSize);
+    Status status = AeadSeal(aead_, ByteView(key, kKeySize), nonce, iv, plaintext, out.data() + kNonceSize);
+    SecureWipe(key, sizeof(key));
+    return status;
+  }
+
   Status Decrypt(ByteView ciphertext, ByteView iv, Bytes* out) const override {
     if (ciphertext.size() < kEncryptionOverhead) {
       out->clear();
@@ -111,6 +125,12 @@ Status Encryptor::Encrypt(ByteView plaintext, ByteView iv, Bytes* out) const {
   uint8_t nonce[kNonceSize];
   FERRY_RETURN_IF_ERROR(RandomBytes(MutableByteView(nonce, kNonceSize)));
   return EncryptWithNonce(plaintext, iv, ByteView(nonce, kNonceSize), out);
+}
+
+Status Encryptor::EncryptInto(ByteView plaintext, ByteView iv, MutableByteView out) const {
+  uint8_t nonce[kNonceSize];
+  FERRY_RETURN_IF_ERROR(RandomBytes(MutableByteView(nonce, kNonceSize)));
+  return EncryptWithNonceInto(plaintext, iv, ByteView(nonce, kNonceSize), out);
 }
 
 const std::vector<std::string>& EncryptionAlgorithmNames() {

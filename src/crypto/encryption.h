@@ -31,6 +31,11 @@ class Encryptor {
   // Same with a caller-chosen nonce (test vectors only: real nonces must be random).
   virtual Status EncryptWithNonce(ByteView plaintext, ByteView iv, ByteView nonce,
                                   Bytes* out) const = 0;
+  // Encrypts into `out`, which must be exactly plaintext.size() + overhead() bytes and must not
+  // overlap the plaintext: lets a caller encrypt straight into its final place (a pack buffer).
+  Status EncryptInto(ByteView plaintext, ByteView iv, MutableByteView out) const;
+  virtual Status EncryptWithNonceInto(ByteView plaintext, ByteView iv, ByteView nonce,
+                                      MutableByteView out) const = 0;
   // Verifies and decrypts; a wrong key or tampered data is Status::Authentication, never garbage.
   virtual Status Decrypt(ByteView ciphertext, ByteView iv, Bytes* out) const = 0;
 };

@@ -91,7 +91,7 @@ struct Uploader::Impl {
     if (n < 1) n = 1;
     threads = n;
     file_pool = std::make_unique<WorkPool>(size_t(n), size_t(2 * n));
-    chunk_pool = std::make_unique<WorkPool>(size_t(n), size_t(n));
+    chunk_pool = std::make_unique<WorkPool>(size_t(n), 1);
     streams = std::make_unique<StreamUploader>(r, chunk_pool.get(), p, options.cancel);
   }
 
