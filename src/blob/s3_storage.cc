@@ -577,13 +577,15 @@ Status S3Storage::DoListBlobs(std::string_view prefix, const ListCallback& callb
     return FetchListPage(key_prefix, token);
   };
   // One page ahead: the next request is in flight while the callback handles this page. The
-  // future's destructor waits for it if the listing stops early.
-  std::future<Result<S3ListPage>> next = std::async(std::launch::async, fetch, std::string());
+  // future's destructor waits for it if the listing stops early. (With both launch flags,
+  // libstdc++ runs the fetch inline instead of throwing if no thread can be started.)
+  constexpr auto kPolicy = std::launch::async | std::launch::deferred;
+  std::future<Result<S3ListPage>> next = std::async(kPolicy, fetch, std::string());
   while (true) {
     Result<S3ListPage> page = next.get();
     if (!page.ok()) return page.status();
     if (page->truncated) {
-      next = std::async(std::launch::async, fetch, page->next_continuation_token);
+      next = std::async(kPolicy, fetch, page->next_continuation_token);
     }
     for (const S3ListEntry& e : page->entries) {
       if (!e.key.starts_with(options_.prefix)) continue;
