@@ -19,7 +19,7 @@ namespace {
 struct RestoreFlags {
   std::string id, target, mode, progress;
   bool overwrite_files = false, overwrite_directories = false, sparse = false, ignore_errors = false;
-  bool skip_owners = false, skip_permissions = false, skip_times = false;
+  bool skip_owners = false, skip_permissions = false, skip_times = false, ignore_permission_errors = true;
   int64_t parallel = 0;
 };
 
@@ -39,6 +39,8 @@ void AddSnapshotRestoreCommand(Command& snapshot) {
   cmd.BoolFlag("skip-owners", "Do not restore owners", &o->skip_owners);
   cmd.BoolFlag("skip-permissions", "Do not restore permissions", &o->skip_permissions);
   cmd.BoolFlag("skip-times", "Do not restore modification times", &o->skip_times);
+  cmd.BoolFlag("ignore-permission-errors", "Ignore permission errors when setting owners, modes and times",
+               &o->ignore_permission_errors, true);
   cmd.BoolFlag("ignore-errors", "Report errors and go on with the other entries", &o->ignore_errors);
   cmd.EnumFlag("mode", "auto: block snapshots go to devices, files and new paths; local: always a tree; block: always stream",
                &o->mode, {"auto", "local", "block"}, "auto");
@@ -56,6 +58,7 @@ void AddSnapshotRestoreCommand(Command& snapshot) {
     ro.skip_owners = o->skip_owners;
     ro.skip_permissions = o->skip_permissions;
     ro.skip_times = o->skip_times;
+    ro.ignore_permission_errors = o->ignore_permission_errors;
     ro.restore_root_attributes = !resolved.synthetic;
     ro.mode = o->mode == "local"   ? snapshot::RestoreMode::kTree
               : o->mode == "block" ? snapshot::RestoreMode::kStream

@@ -106,7 +106,8 @@ Status PwriteSparse(int fd, const uint8_t* data, size_t n, int64_t offset, const
   return Status::OK();
 }
 
-Result<bool> IsEmptyDirectory(int dir_fd, const std::string& path) {
+// `ignore` names one entry that does not count (e.g. lost+found at a volume's root).
+Result<bool> IsEmptyDirectory(int dir_fd, const std::string& path, const char* ignore = nullptr) {
   int dup = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dup < 0) return Errno("reading " + path);
   DIR* d = ::fdopendir(dup);
@@ -116,7 +117,8 @@ Result<bool> IsEmptyDirectory(int dir_fd, const std::string& path) {
   }
   bool empty = true;
   while (dirent* e = ::readdir(d)) {
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0 &&
+        (!ignore || std::strcmp(e->d_name, ignore) != 0)) {
       empty = false;
       break;
     }
@@ -178,6 +180,8 @@ class Restorer {
  private:
   Status RestoreTree(const DirEntry& root, DirectoryManifest dir, bool root_attributes);
   Status StreamFile(const DirEntry& entry, const std::string& path, bool apply_attributes);
+  // A single file entry into the existing directory target_, created like a tree's files.
+  Status RestoreFileInto(const DirEntry& entry);
   Result<UniqueFd> OpenTargetRoot();
   Result<UniqueFd> OpenSubdirectory(int parent_fd, const std::string& name, const std::string& path);
   Result<UniqueFd> CreateFile(int dir_fd, const std::string& name, const std::string& path);
@@ -189,6 +193,8 @@ class Restorer {
   void FinishFile(FileJob& job);
   void Release(std::shared_ptr<DirNode> node);
   Status ApplyAttributes(int fd, const DirEntry& e, const std::string& path);
+  // True when a syscall's result is an error to report (see ignore_permission_errors).
+  bool Fails(int rc) const;
   // Records an error. Returns OK when errors are ignored, else the error (and stops the restore).
   Status Report(const Status& s);
   bool stopped() const {
@@ -298,14 +304,11 @@ Result<RestoreStats> Restorer::Run(const DirEntry& root) {
     }
   } else if (root.is_file()) {
     struct stat st {};
-    std::string path = target_;
     if (::stat(target_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      if (!IsSafeEntryName(root.name)) {
-        s = Status::Corruption("refusing to restore a file with the unsafe name '" + root.name + "'");
-      }
-      path = JoinPath(target_, root.name);
+      s = RestoreFileInto(root);
+    } else {
+      s = StreamFile(root, target_, options_.restore_root_attributes);
     }
-    if (s.ok()) s = StreamFile(root, path, options_.restore_root_attributes);
   } else if (root.is_symlink()) {
     std::filesystem::path p(target_);
     UniqueFd parent(::open(p.has_parent_path() ? p.parent_path().c_str() : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -366,7 +369,7 @@ Result<UniqueFd> Restorer::OpenTargetRoot() {
     return Errno("opening " + target_);
   }
   if (!options_.overwrite_directories) {
-    FERRY_ASSIGN_OR_RETURN(bool empty, IsEmptyDirectory(fd.get(), target_));
+    FERRY_ASSIGN_OR_RETURN(bool empty, IsEmptyDirectory(fd.get(), target_, "lost+found"));
     if (!empty) {
       return Status::AlreadyExists(target_ + " is not empty; use --overwrite-directories to restore into it");
     }
@@ -424,13 +427,17 @@ Result<UniqueFd> Restorer::CreateFile(int dir_fd, const std::string& name, const
   return Status::IOError("could not create " + path + ": it keeps reappearing");
 }
 
+bool Restorer::Fails(int rc) const {
+  return rc != 0 && !(options_.ignore_permission_errors && (errno == EPERM || errno == EACCES));
+}
+
 Status Restorer::ApplyAttributes(int fd, const DirEntry& e, const std::string& path) {
   // chown first: it clears setuid/setgid bits that chmod then sets.
-  if (is_root_ && !options_.skip_owners && ::fchown(fd, e.uid, e.gid) != 0) return Errno("setting the owner of " + path);
-  if (!options_.skip_permissions && ::fchmod(fd, e.PosixMode()) != 0) return Errno("setting the mode of " + path);
+  if (is_root_ && !options_.skip_owners && Fails(::fchown(fd, e.uid, e.gid))) return Errno("setting the owner of " + path);
+  if (!options_.skip_permissions && Fails(::fchmod(fd, e.PosixMode()))) return Errno("setting the mode of " + path);
   if (!options_.skip_times) {
     timespec ts[2] = {ToTimespec(e.mtime), ToTimespec(e.mtime)};
-    if (::futimens(fd, ts) != 0) return Errno("setting the modification time of " + path);
+    if (Fails(::futimens(fd, ts))) return Errno("setting the modification time of " + path);
   }
   return Status::OK();
 }
@@ -454,14 +461,13 @@ Status Restorer::CreateSymlink(int dir_fd, const DirEntry& e, const std::string&
     if (errno != EEXIST || attempt > 0) return Errno("creating symlink " + path);
     FERRY_RETURN_IF_ERROR(MakeRoom(dir_fd, e.name, path, options_.overwrite_files));
   }
-  if (is_root_ && !options_.skip_owners &&
-      ::fchownat(dir_fd, e.name.c_str(), e.uid, e.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (is_root_ && !options_.skip_owners && Fails(::fchownat(dir_fd, e.name.c_str(), e.uid, e.gid, AT_SYMLINK_NOFOLLOW))) {
     return Errno("setting the owner of symlink " + path);
   }
   // Linux has no symlink permissions to set.
   if (!options_.skip_times) {
     timespec ts[2] = {ToTimespec(e.mtime), ToTimespec(e.mtime)};
-    if (::utimensat(dir_fd, e.name.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (Fails(::utimensat(dir_fd, e.name.c_str(), ts, AT_SYMLINK_NOFOLLOW))) {
       return Errno("setting the modification time of symlink " + path);
     }
   }
@@ -661,6 +667,21 @@ Status Restorer::RestoreTree(const DirEntry& root, DirectoryManifest root_dir, b
     stack.pop_back();
   }
   return Status::OK();
+}
+
+Status Restorer::RestoreFileInto(const DirEntry& entry) {
+  if (!IsSafeEntryName(entry.name)) {
+    return Status::Corruption("refusing to restore a file with the unsafe name '" + entry.name + "'");
+  }
+  UniqueFd dir(::open(target_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return Errno("opening " + target_);
+  auto job = std::make_shared<FileJob>();
+  job->entry = entry;
+  job->path = JoinPath(target_, entry.name);
+  job->apply_attributes = options_.restore_root_attributes;
+  job->sparse = options_.write_sparse_files;
+  FERRY_ASSIGN_OR_RETURN(job->fd, CreateFile(dir.get(), entry.name, job->path));
+  return StartFile(std::move(job));
 }
 
 Status Restorer::StreamFile(const DirEntry& entry, const std::string& path, bool apply_attributes) {

@@ -21,7 +21,8 @@
 //
 // Existing things in the target:
 //   * target itself: created (with parents) when missing; if it is a non-empty directory the
-//     restore needs overwrite_directories.
+//     restore needs overwrite_directories (a `lost+found` alone, as on a freshly formatted
+//     volume, does not count).
 //   * a directory where a directory goes: used (overwrite_directories); a symlink or file where a
 //     directory goes is replaced only with overwrite_directories, otherwise an error.
 //   * a file or symlink where a file or symlink goes: replaced with overwrite_files, otherwise
@@ -85,6 +86,9 @@ struct RestoreOptions {
   bool skip_owners = false;
   bool skip_permissions = false;
   bool skip_times = false;
+  // EPERM/EACCES when setting an owner, mode or mtime is not an error (kopia's
+  // --ignore-permission-errors, on by default): e.g. a target owned by someone else.
+  bool ignore_permission_errors = true;
   // False for a root entry whose metadata is made up (a bare object ID): target keeps its own.
   bool restore_root_attributes = true;
   RestoreMode mode = RestoreMode::kAuto;

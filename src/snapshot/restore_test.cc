@@ -211,7 +211,15 @@ TEST(RestoreTest, SubdirectoryAndSingleFile) {
   auto file = ResolveEntry(*repo->objects(), repo->manifests(), "3d3bed13be8d01166562d0382d59c3dd/perms/exec-0755.sh");
   ASSERT_TRUE(file.ok());
   fs::create_directory(dir.path() / "one");
-  ASSERT_TRUE(Restore(*repo->objects(), file->entry, (dir.path() / "one").string(), {}).ok());
+  // A symlink planted where the file goes is not written through.
+  fs::create_symlink("../victim.sh", dir.path() / "one" / "exec-0755.sh");
+  auto refused = Restore(*repo->objects(), file->entry, (dir.path() / "one").string(), {});
+  EXPECT_EQ(refused.status().code(), StatusCode::kAlreadyExists);
+  RestoreOptions replace;
+  replace.overwrite_files = true;
+  ASSERT_TRUE(Restore(*repo->objects(), file->entry, (dir.path() / "one").string(), replace).ok());
+  EXPECT_FALSE(fs::exists(dir.path() / "victim.sh"));
+  EXPECT_FALSE(fs::is_symlink(dir.path() / "one" / "exec-0755.sh"));
   EXPECT_EQ(fs::status(dir.path() / "one" / "exec-0755.sh").permissions(), fs::perms(0755));
   ASSERT_TRUE(Restore(*repo->objects(), file->entry, (dir.path() / "named.sh").string(), {}).ok());
   EXPECT_EQ(fs::file_size(dir.path() / "named.sh"), fs::file_size(dir.path() / "one" / "exec-0755.sh"));
@@ -222,7 +230,11 @@ TEST(RestoreTest, ExistingTargetsNeedOverwriteFlags) {
   auto repo = testing::OpenFixtureCopy("default", dir.path());
   auto root = ResolveEntry(*repo->objects(), repo->manifests(), "3d3bed13be8d01166562d0382d59c3dd");
   std::string target = (dir.path() / "out").string();
-  ASSERT_TRUE(Restore(*repo->objects(), root->entry, target, {}).ok());
+  // A freshly formatted volume's lost+found does not make the target "not empty".
+  fs::create_directories(dir.path() / "out" / "lost+found");
+  auto first = Restore(*repo->objects(), root->entry, target, {});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  fs::remove(dir.path() / "out" / "lost+found");
   auto second = Restore(*repo->objects(), root->entry, target, {});
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.status().message().find("--overwrite-directories"), std::string::npos) << second.status().message();
