@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -258,15 +260,26 @@ TEST(FilesystemStorageTest, LegacyLayoutWhenShardsMissing) {
 }
 
 TEST(FilesystemStorageTest, LegacyLayoutOnReadOnlyRepository) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions";
   TempDir tmp;
   const std::string root = tmp.Sub("ro");
   ASSERT_TRUE(WriteStringToFile(root + "/kopia.repository.f", "format").ok());
-  ASSERT_EQ(::chmod(root.c_str(), 0500), 0);
-  auto st = MustOpen(root);
-  ASSERT_NE(st, nullptr) << "an unwritable .shards must not prevent reading";
-  EXPECT_TRUE(st->GetBlob("kopia.repository").ok());
+  ::chmod((root + "/kopia.repository.f").c_str(), 0644);
+  ASSERT_EQ(::chmod(root.c_str(), 0555), 0);
+  // Root ignores directory permissions, so the check runs in a child that drops to "nobody".
+  ::chmod(tmp.Sub("").c_str(), 0755);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    auto st = OpenFilesystemStorage(root, {});
+    if (!st.ok()) ::_exit(1);  // an unwritable .shards must not prevent reading
+    ::_exit((*st)->GetBlob("kopia.repository").ok() ? 0 : 2);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
   ::chmod(root.c_str(), 0700);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: open failed, 2: read failed, 3: could not drop privileges";
 }
 
 TEST(FilesystemStorageTest, ShardOverridesFromShardsFile) {

@@ -57,7 +57,7 @@ class InspectOracleTest : public ::testing::Test {
   void SetUp() override {
     std::string ignored;
     if (!RunCommand("python3 -c 'import cryptography' 2>&1", &ignored) || !fs::exists(InspectTool())) {
-      GTEST_SKIP() << "python3 with `cryptography` or kopia-inspect.py not available";
+      FAIL() << "python3 with `cryptography` and ../shared/tools/kopia-inspect.py are needed by this test";
     }
     dir_ = fs::path(::testing::TempDir()) / ("ferry-oracle-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
