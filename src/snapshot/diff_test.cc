@@ -12,7 +12,7 @@ namespace {
 
 using ferry::testing::TempDir;
 
-class DefaultFixtureTest : public ::testing::Test {
+class SnapshotTreeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir("diff-fixture");
@@ -28,14 +28,14 @@ class DefaultFixtureTest : public ::testing::Test {
   static TempDir* dir_;
   static repo::Repository* repo_;
 };
-TempDir* DefaultFixtureTest::dir_;
-repo::Repository* DefaultFixtureTest::repo_;
+TempDir* SnapshotTreeTest::dir_;
+repo::Repository* SnapshotTreeTest::repo_;
 
 const char* kAlpha = "3d3bed13be8d01166562d0382d59c3dd";
 const char* kAlpha2 = "b2afd3645316c7c440f1ca146f2940cf";
 
 // The four alpha -> alpha2 changes of the fixture README, plus their parent directories.
-TEST_F(DefaultFixtureTest, DiffReportsExactlyTheFourChanges) {
+TEST_F(SnapshotTreeTest, DiffReportsExactlyTheFourChanges) {
   auto a = Resolve(kAlpha);
   auto b = Resolve(kAlpha2);
   ASSERT_TRUE(a.ok() && b.ok());
@@ -68,7 +68,7 @@ TEST_F(DefaultFixtureTest, DiffReportsExactlyTheFourChanges) {
       << by_path["./big/random-9m.bin"].contents;
 }
 
-TEST_F(DefaultFixtureTest, SameSnapshotHasNoDifferences) {
+TEST_F(SnapshotTreeTest, SameSnapshotHasNoDifferences) {
   auto a = Resolve(kAlpha);
   int n = 0;
   DiffOptions o;
@@ -77,7 +77,7 @@ TEST_F(DefaultFixtureTest, SameSnapshotHasNoDifferences) {
   EXPECT_EQ(n, 0);
 }
 
-TEST_F(DefaultFixtureTest, ResolveSnapshotsObjectsAndPaths) {
+TEST_F(SnapshotTreeTest, ResolveSnapshotsObjectsAndPaths) {
   auto root = Resolve(kAlpha);
   ASSERT_TRUE(root.ok());
   EXPECT_EQ(root->entry.object_id, "k694b57263a12408c18d3cb4380c0e80c");
@@ -103,7 +103,7 @@ TEST_F(DefaultFixtureTest, ResolveSnapshotsObjectsAndPaths) {
   EXPECT_EQ(Resolve("not-an-id").status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(DefaultFixtureTest, WalkIsLazyAndInKopiaOrder) {
+TEST_F(SnapshotTreeTest, WalkIsLazyAndInKopiaOrder) {
   auto root = Resolve(kAlpha);
   std::vector<std::string> paths;
   WalkCallbacks cb;
@@ -122,7 +122,7 @@ TEST_F(DefaultFixtureTest, WalkIsLazyAndInKopiaOrder) {
   EXPECT_EQ(paths.size(), 66u - 8);
 }
 
-TEST(GoFormatTest, ModesAndTimes) {
+TEST(DiffFormatTest, ModesAndTimes) {
   DirEntry e;
   e.type = kTypeDirectory;
   e.mode = 0755;
