@@ -39,6 +39,9 @@ Status Lz4Decompress(ByteView input, Bytes* out, size_t max_output) {
   Status status;
   out->resize(start + capacity);
   while (true) {
+    // A frame just ended exactly where the input does: done (asking liblz4 again would only
+    // report the size of a next frame header that does not exist).
+    if (hint == 0 && in_pos == input.size()) break;
     if (produced == capacity) {
       if (capacity >= limit) break;
       capacity = std::min(limit, std::max(capacity * 2, size_t{64} << 10));

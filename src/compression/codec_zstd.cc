@@ -152,9 +152,12 @@ Status ZstdDecompress(ByteView input, Bytes* out, size_t max_output) {
 
   ZSTD_inBuffer in{input.data(), input.size(), 0};
   size_t produced = 0;
-  size_t last = 0;
+  size_t last = 1;  // libzstd's hint: 0 exactly when a frame is complete and fully flushed
   out->resize(start + capacity);
   while (true) {
+    // A frame just ended exactly where the input does: done (asking libzstd again would only
+    // report the size of a next frame header that does not exist).
+    if (last == 0 && in.pos == in.size) break;
     if (produced == capacity) {
       if (capacity >= limit) break;
       capacity = std::min(limit, std::max(capacity * 2, size_t{64} << 10));

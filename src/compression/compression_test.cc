@@ -418,6 +418,33 @@ TEST(CompressionTest, MaxOutputIsEnforced) {
   }
 }
 
+// Outputs that end exactly where a decoder's buffer is full (initial guesses and doubling steps
+// land on powers of two) must not be mistaken for truncated streams.
+TEST(CompressionTest, OutputsAtBufferBoundaries) {
+  for (size_t size : {size_t{4096}, size_t{65535}, size_t{65536}, size_t{65537}, size_t{131072},
+                      size_t{262144}, size_t{1} << 20}) {
+    for (bool zeros : {true, false}) {
+      if (!zeros && size != 65536) continue;  // text expands little; one size is enough
+      const Bytes plain = zeros ? Bytes(size, 0) : ProseText(size, size);
+      std::vector<Sample> samples;
+      for (const auto& c : Writable()) {
+        Sample s{c.name, {}, plain};
+        ASSERT_TRUE(Compress(c.header_id, plain, &s.payload).ok());
+        samples.push_back(std::move(s));
+      }
+      samples.push_back({"lz4", Concat({Header(0x1400), Lz4Frame(plain)}), plain});
+      for (const Sample& s : samples) {
+        for (size_t max_output : {plain.size(), plain.size() + 1, kDefaultMaxDecompressedSize}) {
+          Bytes out;
+          Status st = Decompress(s.payload, &out, max_output);
+          ASSERT_TRUE(st.ok()) << s.name << " " << size << " " << zeros << ": " << st.ToString();
+          ASSERT_EQ(out, plain) << s.name << " " << size;
+        }
+      }
+    }
+  }
+}
+
 TEST(CompressionTest, DecompressionBombIsRefusedEarly) {
   const Bytes zeros(16 << 20, 0);
   for (const char* name : {"zstd", "gzip", "deflate-best-speed", "s2-default"}) {
