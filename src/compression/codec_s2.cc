@@ -138,7 +138,8 @@ Status S2Decompress(ByteView input, Bytes* out, size_t max_output) {
         const size_t at = out->size();
         out->resize(at + n);
         const MutableByteView dst(out->data() + at, n);
-        FERRY_RETURN_IF_ERROR(S2DecodeBlockElements(block.subspan(prefix), dst).WithContext("s2 stream"));
+        FERRY_RETURN_IF_ERROR(
+            S2DecodeBlockElements(block.subspan(prefix), dst).WithContext("s2 stream"));
         FERRY_RETURN_IF_ERROR(CheckCrc(stored, dst.data(), n));
         continue;
       }

@@ -38,7 +38,8 @@ class StreamCache {
     auto& z = deflaters_[i];
     if (z == nullptr) {
       auto fresh = std::make_unique<z_stream>();
-      if (deflateInit2(fresh.get(), level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+      if (deflateInit2(fresh.get(), level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) !=
+          Z_OK) {
         return nullptr;
       }
       z = std::move(fresh);
@@ -51,7 +52,8 @@ class StreamCache {
     auto& z = inflaters_[gzip ? 0 : 1];
     if (z == nullptr) {
       auto fresh = std::make_unique<z_stream>();
-      if (inflateInit2(fresh.get(), gzip ? kGzipWindowBits : kRawWindowBits) != Z_OK) return nullptr;
+      if (inflateInit2(fresh.get(), gzip ? kGzipWindowBits : kRawWindowBits) != Z_OK)
+        return nullptr;
       z = std::move(fresh);
     } else if (inflateReset(z.get()) != Z_OK) {
       return nullptr;
@@ -71,7 +73,8 @@ StreamCache& Streams() {
 
 Status Compress(int level, int window_bits, ByteView input, Bytes* out) {
   z_stream* z = Streams().Deflater(level, window_bits);
-  if (z == nullptr) return Status::Internal("zlib: cannot initialize deflate at level " + std::to_string(level));
+  if (z == nullptr)
+    return Status::Internal("zlib: cannot initialize deflate at level " + std::to_string(level));
   const size_t start = out->size();
   size_t in_pos = 0;
   size_t produced = 0;
@@ -80,7 +83,8 @@ Status Compress(int level, int window_bits, ByteView input, Bytes* out) {
   out->resize(start + deflateBound(z, static_cast<uLong>(input.size())));
   int rc = Z_OK;
   while (rc != Z_STREAM_END) {
-    if (produced == out->size() - start) out->resize(out->size() + std::max<size_t>(produced / 2, 4096));
+    if (produced == out->size() - start)
+      out->resize(out->size() + std::max<size_t>(produced / 2, 4096));
     const size_t in_step = std::min(input.size() - in_pos, kMaxStep);
     const size_t out_step = std::min(out->size() - start - produced, kMaxStep);
     z->next_in = const_cast<Bytef*>(input.data() + in_pos);
@@ -117,7 +121,8 @@ Status Decompress(bool gzip, ByteView input, Bytes* out, size_t max_output) {
   if (gzip && input.size() >= 18) {
     const uint8_t* t = input.data() + input.size() - 4;
     hint = (static_cast<size_t>(t[0]) | static_cast<size_t>(t[1]) << 8 |
-            static_cast<size_t>(t[2]) << 16 | static_cast<size_t>(t[3]) << 24) + 1;
+            static_cast<size_t>(t[2]) << 16 | static_cast<size_t>(t[3]) << 24) +
+           1;
   }
   const size_t limit = max_output == SIZE_MAX ? max_output : max_output + 1;
   size_t capacity = InitialCapacity(hint, input.size(), limit);

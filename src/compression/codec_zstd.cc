@@ -70,14 +70,22 @@ const Profile& ProfileFor(ZstdProfile p) {
                                         {ZSTD_c_hashLog, 18},
                                         {ZSTD_c_chainLog, 8},
                                         {ZSTD_c_minMatch, 7}},
-                                       false, 0, 0, 0, 0};
+                                       false,
+                                       0,
+                                       0,
+                                       0,
+                                       0};
   static const Profile kBetterProfile{5, {{ZSTD_c_windowLog, 23}}, true, 20, 32, 4, 1};
   static const Profile kBestProfile{12, {{ZSTD_c_windowLog, 23}}, true, 21, 24, 3, 2};
   switch (p) {
-    case ZstdProfile::kFastest: return kFastestProfile;
-    case ZstdProfile::kDefault: return kDefaultProfile;
-    case ZstdProfile::kBetter: return kBetterProfile;
-    case ZstdProfile::kBest: return kBestProfile;
+    case ZstdProfile::kFastest:
+      return kFastestProfile;
+    case ZstdProfile::kDefault:
+      return kDefaultProfile;
+    case ZstdProfile::kBetter:
+      return kBetterProfile;
+    case ZstdProfile::kBest:
+      return kBestProfile;
   }
   return kDefaultProfile;
 }
@@ -123,7 +131,8 @@ Status ZstdCompress(ZstdProfile profile, ByteView input, Bytes* out) {
 
   const size_t start = out->size();
   out->resize(start + ZSTD_compressBound(input.size()));
-  const size_t rc = ZSTD_compress2(cctx, out->data() + start, out->size() - start, input.data(), input.size());
+  const size_t rc =
+      ZSTD_compress2(cctx, out->data() + start, out->size() - start, input.data(), input.size());
   if (ZSTD_isError(rc)) {
     out->resize(start);
     return Status::Internal(std::string("zstd: compression failed: ") + ZSTD_getErrorName(rc));

@@ -29,10 +29,14 @@ const std::vector<Entry>& Entries() {
       {{"gzip-best-speed", 0x1001, false, true}, Family::kGzip, 1},
       {{"gzip-best-compression", 0x1002, false, true}, Family::kGzip, 9},
       {{"zstd", 0x1100, false, true}, Family::kZstd, static_cast<int>(ZstdProfile::kDefault)},
-      {{"zstd-fastest", 0x1101, false, true}, Family::kZstd, static_cast<int>(ZstdProfile::kFastest)},
-      {{"zstd-better-compression", 0x1102, false, true}, Family::kZstd,
+      {{"zstd-fastest", 0x1101, false, true},
+       Family::kZstd,
+       static_cast<int>(ZstdProfile::kFastest)},
+      {{"zstd-better-compression", 0x1102, false, true},
+       Family::kZstd,
        static_cast<int>(ZstdProfile::kBetter)},
-      {{"zstd-best-compression", 0x1103, true, true}, Family::kZstd,
+      {{"zstd-best-compression", 0x1103, true, true},
+       Family::kZstd,
        static_cast<int>(ZstdProfile::kBest)},
       {{"s2-default", 0x1200, false, true}, Family::kS2, 0},
       {{"s2-better", 0x1201, false, true}, Family::kS2, 0},
@@ -96,10 +100,18 @@ Status CompressEntry(const Entry& e, ByteView input, Bytes* out) {
   out->push_back(static_cast<uint8_t>(id));
   Status s;
   switch (e.family) {
-    case Family::kGzip: s = internal::GzipCompress(e.level, input, out); break;
-    case Family::kDeflate: s = internal::DeflateCompress(e.level, input, out); break;
-    case Family::kZstd: s = internal::ZstdCompress(static_cast<ZstdProfile>(e.level), input, out); break;
-    case Family::kS2: s = internal::S2Compress(input, out); break;
+    case Family::kGzip:
+      s = internal::GzipCompress(e.level, input, out);
+      break;
+    case Family::kDeflate:
+      s = internal::DeflateCompress(e.level, input, out);
+      break;
+    case Family::kZstd:
+      s = internal::ZstdCompress(static_cast<ZstdProfile>(e.level), input, out);
+      break;
+    case Family::kS2:
+      s = internal::S2Compress(input, out);
+      break;
     case Family::kLz4:
       s = Status::Unsupported(
           "lz4 compression is not supported: kopia newer than v0.22.3 can no longer read LZ4 "
@@ -181,11 +193,21 @@ Status Decompress(ByteView input, Bytes* out, size_t max_output) {
   const ByteView stream = input.subspan(kHeaderSize);
   Status s;
   switch (e->family) {
-    case Family::kGzip: s = internal::GzipDecompress(stream, out, max_output); break;
-    case Family::kDeflate: s = internal::DeflateDecompress(stream, out, max_output); break;
-    case Family::kZstd: s = internal::ZstdDecompress(stream, out, max_output); break;
-    case Family::kS2: s = internal::S2Decompress(stream, out, max_output); break;
-    case Family::kLz4: s = internal::Lz4Decompress(stream, out, max_output); break;
+    case Family::kGzip:
+      s = internal::GzipDecompress(stream, out, max_output);
+      break;
+    case Family::kDeflate:
+      s = internal::DeflateDecompress(stream, out, max_output);
+      break;
+    case Family::kZstd:
+      s = internal::ZstdDecompress(stream, out, max_output);
+      break;
+    case Family::kS2:
+      s = internal::S2Decompress(stream, out, max_output);
+      break;
+    case Family::kLz4:
+      s = internal::Lz4Decompress(stream, out, max_output);
+      break;
   }
   if (!s.ok()) {
     out->clear();
@@ -201,7 +223,8 @@ Status OutputTooLarge(size_t max_output) {
 }
 
 size_t InitialCapacity(size_t hint, size_t input_size, size_t limit) {
-  const size_t expansion_cap = input_size > (SIZE_MAX >> 6) ? SIZE_MAX : std::max<size_t>(input_size * 32, size_t{64} << 10);
+  const size_t expansion_cap =
+      input_size > (SIZE_MAX >> 6) ? SIZE_MAX : std::max<size_t>(input_size * 32, size_t{64} << 10);
   return std::max<size_t>(1, std::min({hint, limit, expansion_cap}));
 }
 }  // namespace internal

@@ -82,7 +82,8 @@ int Register() {
   }
   for (const auto& c : Compressors()) {
     if (!c.can_compress) continue;
-    benchmark::RegisterBenchmark(("compress_4KiB/" + c.name).c_str(), BM_Compress, c.name, size_t{4096})
+    benchmark::RegisterBenchmark(("compress_4KiB/" + c.name).c_str(), BM_Compress, c.name,
+                                 size_t{4096})
         ->Unit(benchmark::kMicrosecond);
   }
   for (const auto& c : Compressors()) {

@@ -117,12 +117,23 @@ TEST(CompressionTest, RegistryMatchesKopia) {
   const auto& all = Compressors();
   ASSERT_EQ(all.size(), 18u);
   const std::vector<std::pair<std::string, HeaderId>> expected = {
-      {"gzip", 0x1000}, {"gzip-best-speed", 0x1001}, {"gzip-best-compression", 0x1002},
-      {"zstd", 0x1100}, {"zstd-fastest", 0x1101}, {"zstd-better-compression", 0x1102},
-      {"zstd-best-compression", 0x1103}, {"s2-default", 0x1200}, {"s2-better", 0x1201},
-      {"s2-parallel-4", 0x1202}, {"s2-parallel-8", 0x1203}, {"pgzip", 0x1300},
-      {"pgzip-best-speed", 0x1301}, {"pgzip-best-compression", 0x1302}, {"lz4", 0x1400},
-      {"deflate-default", 0x1500}, {"deflate-best-speed", 0x1501},
+      {"gzip", 0x1000},
+      {"gzip-best-speed", 0x1001},
+      {"gzip-best-compression", 0x1002},
+      {"zstd", 0x1100},
+      {"zstd-fastest", 0x1101},
+      {"zstd-better-compression", 0x1102},
+      {"zstd-best-compression", 0x1103},
+      {"s2-default", 0x1200},
+      {"s2-better", 0x1201},
+      {"s2-parallel-4", 0x1202},
+      {"s2-parallel-8", 0x1203},
+      {"pgzip", 0x1300},
+      {"pgzip-best-speed", 0x1301},
+      {"pgzip-best-compression", 0x1302},
+      {"lz4", 0x1400},
+      {"deflate-default", 0x1500},
+      {"deflate-best-speed", 0x1501},
       {"deflate-best-compression", 0x1502}};
   for (size_t i = 0; i < all.size(); ++i) {
     EXPECT_EQ(all[i].name, expected[i].first);
@@ -249,7 +260,8 @@ TEST(CompressionTest, CompressByIdMatchesByName) {
 
 TEST(CompressionTest, ZstdFramesCarryChecksumAndSize) {
   Bytes input = ProseText(100000, 5);
-  for (const char* name : {"zstd", "zstd-fastest", "zstd-better-compression", "zstd-best-compression"}) {
+  for (const char* name :
+       {"zstd", "zstd-fastest", "zstd-better-compression", "zstd-best-compression"}) {
     Bytes c;
     ASSERT_TRUE(Compress(name, input, &c).ok());
     // Frame header descriptor (RFC 8878 §3.1.1.1.1): bit 2 = content checksum, bit 5 = single
@@ -311,7 +323,8 @@ TEST(CompressionTest, S2OutputIsSnappyFraming) {
     if (type == 0x00) {
       ++compressed_chunks;
       size_t n = 0;
-      ASSERT_TRUE(snappy::GetUncompressedLength(reinterpret_cast<const char*>(body + 4), len - 4, &n));
+      ASSERT_TRUE(
+          snappy::GetUncompressedLength(reinterpret_cast<const char*>(body + 4), len - 4, &n));
       ASSERT_LE(n, 65536u);
       std::string block;
       ASSERT_TRUE(snappy::Uncompress(reinterpret_cast<const char*>(body + 4), len - 4, &block));
@@ -513,7 +526,9 @@ TEST(CompressionTest, Lz4Frames) {
   Bytes out;
   ASSERT_TRUE(Decompress(Concat({Header(0x1400), Lz4Frame(plain)}), &out).ok());
   EXPECT_EQ(out, plain);
-  ASSERT_TRUE(Decompress(Concat({Header(0x1400), Lz4Frame(AsBytes("ab")), Lz4Frame(AsBytes("cd"))}), &out).ok());
+  ASSERT_TRUE(
+      Decompress(Concat({Header(0x1400), Lz4Frame(AsBytes("ab")), Lz4Frame(AsBytes("cd"))}), &out)
+          .ok());
   EXPECT_EQ(AsString(out), "abcd");
   // Content checksum: damage one byte of the checksum at the end.
   Bytes frame = Concat({Header(0x1400), Lz4Frame(plain)});
@@ -528,7 +543,8 @@ TEST(CompressionTest, ConcurrentUse) {
     threads.emplace_back([t, &ok] {
       const Bytes input = ProseText(200000, 100 + t);
       int good = 0;
-      for (const char* name : {"zstd", "gzip", "s2-default", "deflate-best-speed", "zstd-fastest"}) {
+      for (const char* name :
+           {"zstd", "gzip", "s2-default", "deflate-best-speed", "zstd-fastest"}) {
         Bytes c, d;
         if (Compress(name, input, &c).ok() && Decompress(c, &d).ok() && d == input) ++good;
       }
@@ -568,8 +584,8 @@ Bytes Identifier(const char* magic = "S2sTwO") { return Chunk(0xff, AsBytes(magi
 
 Bytes MaskedCrc(ByteView plain) {
   const uint32_t crc = crc32c::Mask(crc32c::Value(plain.data(), plain.size()));
-  return {static_cast<uint8_t>(crc), static_cast<uint8_t>(crc >> 8), static_cast<uint8_t>(crc >> 16),
-          static_cast<uint8_t>(crc >> 24)};
+  return {static_cast<uint8_t>(crc), static_cast<uint8_t>(crc >> 8),
+          static_cast<uint8_t>(crc >> 16), static_cast<uint8_t>(crc >> 24)};
 }
 
 Bytes CompressedChunk(ByteView block, ByteView plain) {
@@ -685,7 +701,8 @@ TEST(S2Test, LiteralLengthEncodings) {
   Bytes lit = RandomBytes(300, 3);
   Bytes block = Concat({Varint(300), b4, lit});
   Bytes out;
-  ASSERT_TRUE(Decompress(Concat({Header(0x1200), Identifier(), CompressedChunk(block, lit)}), &out).ok());
+  ASSERT_TRUE(
+      Decompress(Concat({Header(0x1200), Identifier(), CompressedChunk(block, lit)}), &out).ok());
   EXPECT_EQ(out, lit);
 }
 
@@ -720,14 +737,23 @@ TEST(S2Test, RepeatOffsets) {
   BlockBuilder b;
   b.Literal(AsBytes("0123456789abcdef"))
       .Copy1(10, 4)
-      .Repeat(4).Repeat(5).Repeat(6).Repeat(7).Repeat(8)
-      .Repeat(9).Repeat(259)           // code 5: 8 + 1..251
-      .Repeat(260).Repeat(65539)       // code 6: 260 + 0..65279
-      .Repeat(65540).Repeat(70001)     // code 7: 65540 + 3 bytes
-      .Copy2(7, 5).Repeat(12)          // repeat takes the offset of the last copy2 ...
-      .Copy4(13, 6).Repeat(20)         // ... and of copy4
+      .Repeat(4)
+      .Repeat(5)
+      .Repeat(6)
+      .Repeat(7)
+      .Repeat(8)
+      .Repeat(9)
+      .Repeat(259)  // code 5: 8 + 1..251
+      .Repeat(260)
+      .Repeat(65539)  // code 6: 260 + 0..65279
+      .Repeat(65540)
+      .Repeat(70001)  // code 7: 65540 + 3 bytes
+      .Copy2(7, 5)
+      .Repeat(12)  // repeat takes the offset of the last copy2 ...
+      .Copy4(13, 6)
+      .Repeat(20)  // ... and of copy4
       .Literal(AsBytes("tail"))
-      .Repeat(6);                      // and survives literals
+      .Repeat(6);  // and survives literals
   ExpectDecodes(b);
 }
 
@@ -735,8 +761,9 @@ TEST(S2Test, RepeatBeforeAnyCopyIsCorrupt) {
   BlockBuilder b;
   b.Literal(AsBytes("abcdefgh")).Raw(Bytes{0x01, 0x00});  // repeat code 0, no previous offset
   Bytes plain = Concat({AsBytes("abcdefgh"), AsBytes("abcd")});
-  ExpectCorrupt(Concat({Header(0x1200), Identifier(), CompressedChunk(b.BlockWithLength(12), plain)}),
-                "repeat first");
+  ExpectCorrupt(
+      Concat({Header(0x1200), Identifier(), CompressedChunk(b.BlockWithLength(12), plain)}),
+      "repeat first");
 }
 
 TEST(S2Test, CorruptBlocks) {
@@ -760,12 +787,15 @@ TEST(S2Test, CorruptBlocks) {
       {"copy past output", Concat({Varint(10), Bytes{7 << 2}, abc, Bytes{0x01, 8}})},
       {"copy2 offset 0", Concat({Varint(12), Bytes{7 << 2}, abc, Bytes{(3 << 2) | 2, 0, 0}})},
       {"copy4 offset 0", Concat({Varint(12), Bytes{7 << 2}, abc, Bytes{(3 << 2) | 3, 0, 0, 0, 0}})},
-      {"copy4 huge offset", Concat({Varint(12), Bytes{7 << 2}, abc, Bytes{(3 << 2) | 3, 0xff, 0xff, 0xff, 0xff}})},
+      {"copy4 huge offset",
+       Concat({Varint(12), Bytes{7 << 2}, abc, Bytes{(3 << 2) | 3, 0xff, 0xff, 0xff, 0xff}})},
       {"truncated copy1", Concat({Varint(12), Bytes{7 << 2}, abc, Bytes{0x01}})},
       {"truncated copy2", Concat({Varint(12), Bytes{7 << 2}, abc, Bytes{0x0e, 4}})},
       {"truncated copy4", Concat({Varint(12), Bytes{7 << 2}, abc, Bytes{0x0f, 4, 0, 0}})},
-      {"truncated repeat ext", Concat({Varint(30), Bytes{7 << 2}, abc, Bytes{0x01, 8, (7 << 2) | 1, 0, 1}})},
-      {"repeat past output", Concat({Varint(14), Bytes{7 << 2}, abc, Bytes{0x01, 8, (5 << 2) | 1, 0, 200}})},
+      {"truncated repeat ext",
+       Concat({Varint(30), Bytes{7 << 2}, abc, Bytes{0x01, 8, (7 << 2) | 1, 0, 1}})},
+      {"repeat past output",
+       Concat({Varint(14), Bytes{7 << 2}, abc, Bytes{0x01, 8, (5 << 2) | 1, 0, 200}})},
       {"shorter than declared", Concat({Varint(9), Bytes{7 << 2}, abc})},
       {"block over 4 MiB", Concat({Varint((4 << 20) + 1), Bytes{7 << 2}, abc})},
   };
@@ -779,24 +809,31 @@ TEST(S2Test, FramingRules) {
   // Both stream identifiers; repeated identifiers (concatenated streams); padding and
   // skippable chunks; uncompressed chunks.
   Bytes ok = Concat({Header(0x1200), Identifier("sNaPpY"), CompressedChunk(lit, plain),
-                     Chunk(0xfe, Bytes(10, 0)), Chunk(0x80, AsBytes("skip me")),
-                     Chunk(0xfd, {}), Identifier("S2sTwO"), UncompressedChunk(plain)});
+                     Chunk(0xfe, Bytes(10, 0)), Chunk(0x80, AsBytes("skip me")), Chunk(0xfd, {}),
+                     Identifier("S2sTwO"), UncompressedChunk(plain)});
   ASSERT_TRUE(Decompress(ok, &out).ok());
   EXPECT_EQ(out, Concat({plain, plain}));
 
   ExpectCorrupt(Concat({Header(0x1200), CompressedChunk(lit, plain)}), "no identifier");
-  ExpectCorrupt(Concat({Header(0x1200), Chunk(0x80, {}), Identifier()}), "skippable before identifier");
+  ExpectCorrupt(Concat({Header(0x1200), Chunk(0x80, {}), Identifier()}),
+                "skippable before identifier");
   ExpectCorrupt(Concat({Header(0x1200), Identifier("sNaPpX")}), "bad identifier");
   ExpectCorrupt(Concat({Header(0x1200), Chunk(0xff, AsBytes("S2sTwO!"))}), "long identifier");
   for (uint8_t reserved : {0x02, 0x40, 0x7f}) {
-    ExpectCorrupt(Concat({Header(0x1200), Identifier(), Chunk(reserved, {})}), "reserved unskippable");
+    ExpectCorrupt(Concat({Header(0x1200), Identifier(), Chunk(reserved, {})}),
+                  "reserved unskippable");
   }
-  ExpectCorrupt(Concat({Header(0x1200), Identifier(), Chunk(0x00, Bytes{1, 2, 3})}), "short compressed");
-  ExpectCorrupt(Concat({Header(0x1200), Identifier(), Chunk(0x01, Bytes{1, 2})}), "short uncompressed");
-  ExpectCorrupt(Concat({Header(0x1200), Identifier(), Bytes{0x00, 0x10, 0x00}}), "cut chunk header");
-  ExpectCorrupt(Concat({Header(0x1200), Identifier(), Bytes{0x80, 0x10, 0x00, 0x00, 1, 2}}), "cut chunk body");
+  ExpectCorrupt(Concat({Header(0x1200), Identifier(), Chunk(0x00, Bytes{1, 2, 3})}),
+                "short compressed");
+  ExpectCorrupt(Concat({Header(0x1200), Identifier(), Chunk(0x01, Bytes{1, 2})}),
+                "short uncompressed");
+  ExpectCorrupt(Concat({Header(0x1200), Identifier(), Bytes{0x00, 0x10, 0x00}}),
+                "cut chunk header");
+  ExpectCorrupt(Concat({Header(0x1200), Identifier(), Bytes{0x80, 0x10, 0x00, 0x00, 1, 2}}),
+                "cut chunk body");
   Bytes big_raw(4 << 20 | 1, 'a');
-  ExpectCorrupt(Concat({Header(0x1200), Identifier(), UncompressedChunk(big_raw)}), "raw chunk over 4 MiB");
+  ExpectCorrupt(Concat({Header(0x1200), Identifier(), UncompressedChunk(big_raw)}),
+                "raw chunk over 4 MiB");
 }
 
 TEST(S2Test, CrcMismatchDetected) {
@@ -843,7 +880,8 @@ TEST(S2Test, AgreesWithLibsnappyAndSurvivesMutations) {
       if (rng.Below(4) == 0 && !damaged.empty()) damaged.resize(rng.Below(damaged.size()));
       uint64_t dlen = 0;
       size_t dprefix = 0;
-      if (!internal::S2BlockDecodedLength(damaged, &dlen, &dprefix).ok() || dlen > (1u << 20)) continue;
+      if (!internal::S2BlockDecodedLength(damaged, &dlen, &dprefix).ok() || dlen > (1u << 20))
+        continue;
       Bytes dout(dlen);
       (void)internal::S2DecodeBlockElements(ByteView(damaged).subspan(dprefix), dout);
     }

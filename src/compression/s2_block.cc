@@ -5,7 +5,9 @@
 namespace ferry::compression::internal {
 namespace {
 
-inline uint32_t Load16(const uint8_t* p) { return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8; }
+inline uint32_t Load16(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8;
+}
 inline uint32_t Load24(const uint8_t* p) { return Load16(p) | static_cast<uint32_t>(p[2]) << 16; }
 inline uint32_t Load32(const uint8_t* p) { return Load24(p) | static_cast<uint32_t>(p[3]) << 24; }
 
@@ -48,11 +50,20 @@ Status S2DecodeBlockElements(ByteView elements, MutableByteView dst) {
         size_t extra = x < 60 ? 0 : x - 59;  // 60..63 -> 1..4 length bytes
         if (static_cast<size_t>(s_end - s) < 1 + extra) return Corrupt("truncated literal tag");
         switch (extra) {
-          case 1: x = s[1]; break;
-          case 2: x = Load16(s + 1); break;
-          case 3: x = Load24(s + 1); break;
-          case 4: x = Load32(s + 1); break;
-          default: break;
+          case 1:
+            x = s[1];
+            break;
+          case 2:
+            x = Load16(s + 1);
+            break;
+          case 3:
+            x = Load24(s + 1);
+            break;
+          case 4:
+            x = Load32(s + 1);
+            break;
+          default:
+            break;
         }
         s += 1 + extra;
         length = x + 1;
@@ -116,7 +127,8 @@ Status S2DecodeBlockElements(ByteView elements, MutableByteView dst) {
     }
 
     if (offset == 0) return Corrupt("copy with offset 0 (or a repeat before any copy)");
-    if (offset > static_cast<uint64_t>(d - d_begin)) return Corrupt("copy offset before start of output");
+    if (offset > static_cast<uint64_t>(d - d_begin))
+      return Corrupt("copy offset before start of output");
     if (length > static_cast<uint64_t>(d_end - d)) return Corrupt("copy runs past output");
 
     const uint8_t* from = d - offset;
