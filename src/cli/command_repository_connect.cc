@@ -24,9 +24,11 @@ Status ConnectAndSave(Context& ctx, const std::map<std::string, std::string>& st
   c.username = o.username;
   c.read_only = read_only;
   std::string kind = storage.count("type") ? storage.at("type") : "";
+  // kopia's default: "Repository in " + the storage's DisplayName() ("S3: <endpoint> <bucket>",
+  // repo/blob/s3/s3_storage.go); the filesystem one keeps the path as given.
   c.description = !description.empty() ? description
                   : kind == "filesystem" ? "Repository in Filesystem: " + o.location
-                                         : "Repository in S3: " + o.location;
+                                         : "Repository in " + store->DisplayName();
   std::string path = ConfigFilePath();
   FERRY_RETURN_IF_ERROR(SaveConnectionConfig(path, c));
   FERRY_RETURN_IF_ERROR(SavePassword(path, password));
