@@ -125,7 +125,7 @@ class BackendSuiteTest : public ::testing::TestWithParam<Backend> {
 
   void TearDown() override {
     repository_.reset();
-    if (GetParam() == Backend::kS3) {
+    if (IsS3() && moto_ != nullptr) {
       for (const auto& loc : locations_) {
         auto s = OpenStorage(loc, false);
         if (s.ok()) DeleteAllBlobs(s->get());
