@@ -58,6 +58,30 @@ StreamUploader::StreamUploader(repo::Repository* repository, WorkPool* chunk_poo
                                UploadProgress* progress, const std::atomic<bool>* cancel)
     : repository_(repository), chunk_pool_(chunk_pool), progress_(progress), cancel_(cancel) {}
 
+std::shared_ptr<Bytes> StreamUploader::TakeBuffer(size_t capacity) {
+  constexpr size_t kMaxFreeBuffers = 8;
+  std::unique_ptr<Bytes> buf;
+  {
+    std::lock_guard<std::mutex> lock(buffers_mu_);
+    if (!free_buffers_.empty()) {
+      buf = std::move(free_buffers_.back());
+      free_buffers_.pop_back();
+    }
+  }
+  if (!buf) buf = std::make_unique<Bytes>();
+  buf->clear();
+  if (buf->capacity() < capacity) buf->reserve(capacity);
+  // The deleter puts the buffer back instead of freeing it (the uploader outlives its chunks).
+  return std::shared_ptr<Bytes>(buf.release(), [this](Bytes* b) {
+    std::lock_guard<std::mutex> lock(buffers_mu_);
+    if (free_buffers_.size() < kMaxFreeBuffers) {
+      free_buffers_.emplace_back(b);
+    } else {
+      delete b;
+    }
+  });
+}
+
 Result<content::ContentId> StreamUploader::StoreChunk(ByteView chunk, compression::HeaderId compression) {
   if (!chunk.empty() && IsAllZero(chunk.data(), chunk.size())) {
     auto key = std::make_pair(chunk.size(), compression);
@@ -96,8 +120,7 @@ Result<object::ObjectId> StreamUploader::Upload(int fd, int64_t size, const Stre
   // fresh 4 MiB buffer per small file was the biggest cost of a tree of small files).
   thread_local std::unique_ptr<uint8_t[]> read_buf_storage(new uint8_t[kReadBlock]);
   uint8_t* read_buf = read_buf_storage.get();
-  auto chunk = std::make_shared<Bytes>();
-  chunk->reserve(std::min(max_chunk, size_t(size < 0 ? max_chunk : size_t(size))));
+  auto chunk = TakeBuffer(std::min(max_chunk, size_t(size < 0 ? max_chunk : size_t(size))));
   int64_t offset = 0;       // bytes consumed from the source
   int64_t chunk_start = 0;  // object offset of the current chunk
 
@@ -165,8 +188,7 @@ Result<object::ObjectId> StreamUploader::Upload(int fd, int64_t size, const Stre
       view = view.subspan(n);
       status = emit(chunk);
       if (!status.ok()) break;
-      chunk = std::make_shared<Bytes>();
-      chunk->reserve(max_chunk);
+      chunk = TakeBuffer(max_chunk);
     }
     if (!status.ok()) break;
   }
