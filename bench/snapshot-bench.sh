@@ -62,16 +62,23 @@ trap cleanup EXIT
 printf 'variant\trun\tkey\tvalue\n' > "$RESULTS"
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
+# Machine-wide busy CPU time so far, in clock ticks (user nice system irq softirq steal).
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+HZ=$(getconf CLK_TCK)
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$RESULTS"; }
 
 # timed VARIANT RUN STEP CMD...: CMD under /usr/bin/time -v; records STEP_wall (s), STEP_cpu
-# (user+sys s), STEP_rss (KiB) and STEP_load (1-minute load average when it ended).
+# (user+sys s), STEP_rss (KiB), STEP_load (1-minute load average when it ended) and STEP_others:
+# the CPU the rest of the machine used meanwhile, in cores (the load average lags by a minute
+# and counts the benchmark itself; this does neither).
 timed() {
   local v=$1 run=$2 step=$3; shift 3
+  local busy0; busy0=$(busy_ticks)
   if ! /usr/bin/time -v -o "$TMP/time.txt" "$@" > "$TMP/out.txt" 2> "$TMP/err.txt"; then
     echo "FAILED ($v run $run $step): $*" >&2; tail -20 "$TMP/err.txt" "$TMP/time.txt" >&2; return 1
   fi
-  local wall cpu rss
+  local busy1; busy1=$(busy_ticks)
+  local wall cpu rss others
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
           for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$TMP/time.txt")
   cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$TMP/time.txt")
@@ -79,9 +86,12 @@ timed() {
   record "$v" "$run" "${step}_wall" "$wall"
   record "$v" "$run" "${step}_cpu" "$cpu"
   record "$v" "$run" "${step}_rss" "$rss"
+  others=$(awk -v b="$((busy1 - busy0))" -v hz="$HZ" -v c="$cpu" -v w="$wall" \
+           'BEGIN { o = (b / hz - c) / w; printf "%.2f", o < 0 ? 0 : o }')
   record "$v" "$run" "${step}_load" "$(load1)"
-  printf '  %-8s run %s  %-8s %7.2f s wall  %7.2f s cpu  %5d MiB max RSS  (load %s)\n' \
-    "$v" "$run" "$step" "$wall" "$cpu" $((rss / 1024)) "$(load1)"
+  record "$v" "$run" "${step}_others" "$others"
+  printf '  %-8s run %s  %-8s %7.2f s wall  %7.2f s cpu  %5d MiB max RSS  (load %s, others %s cores)\n' \
+    "$v" "$run" "$step" "$wall" "$cpu" $((rss / 1024)) "$(load1)" "$others"
 }
 
 repo_bytes() { du -sb "$REPO" | cut -f1; }
@@ -156,6 +166,8 @@ dataset_run() {  # dataset_run VARIANT RUN
 files_run() {  # files_run VARIANT RUN N
   local v=$1 run=$2 n=$3 bytes1
   fresh_repo "$v"
+  # Into the page and inode caches first (peers.md's data is freshly generated, hence cached).
+  find "$BENCH_DIR/files-$n" -type f -print0 | xargs -0 cat > /dev/null
   sync
   backup "$v" "$v/$n" "$run" first "$BENCH_DIR/files-$n"
   bytes1=$(repo_bytes)

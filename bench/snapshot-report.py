@@ -80,12 +80,16 @@ def disk_lines(data):
 
 
 def load_line(data, variants):
-    parts = []
-    for v in variants:
-        loads = [float(x) for k, xs in data[v].items() if k.endswith("_load") for x in xs]
-        if loads:
-            parts.append(f"{v}: {min(loads):.1f}–{max(loads):.1f} (median {statistics.median(loads):.1f})")
-    print("- 1-minute load average at the end of each timed step: " + "; ".join(parts))
+    for suffix, what in (("_load", "1-minute load average at the end of each timed step"),
+                         ("_others", "CPU used by the rest of the machine during each timed step, in cores "
+                                     "(of 2; includes the kernel's writeback)")):
+        parts = []
+        for v in variants:
+            vals = [float(x) for k, xs in data[v].items() if k.endswith(suffix) for x in xs]
+            if vals:
+                parts.append(f"{v}: {min(vals):.1f}–{max(vals):.1f} (median {statistics.median(vals):.1f})")
+        if parts:
+            print(f"- {what}: " + "; ".join(parts))
 
 
 def dataset_report(data):
@@ -120,9 +124,9 @@ def dataset_report(data):
             print(f"- restored tree checksum ({v}): {sum(int(x) for x in ok)}/{len(ok)} runs match")
     if restic:
         slow = [(k, median(data["restic"].get(k, [])), RESTIC_PEERS[k]) for k in RESTIC_PEERS]
-        slow = [f"{k.split('_')[0]} {m / p:.2f}×" for k, m, p in slow if m]
-        print("- restic here vs restic `--compression=off` in peers.md (quiet machine): "
-              + ", ".join(slow) + " slower: how much the load of this series costs")
+        slow = [f"{k.split('_')[0]} {m / p:.2f}" for k, m, p in slow if m]
+        print("- restic wall time here / in peers.md (1.00: as fast as on peers.md's machine, above: "
+              "this series was slowed by other jobs): " + ", ".join(slow))
     load_line(data, ferry + (["restic"] if restic else []))
     disk_lines(data)
 
