@@ -1,31 +1,12 @@
 // Runs the real build/ferry binary, as a user would.
-#include <gtest/gtest.h>
-
-#include <cstdio>
-#include <cstdlib>
 #include <string>
-#include <sys/wait.h>
+
+#include "cli/test_util.h"
 
 namespace {
 
-struct Output {
-  int exit_code;
-  std::string text;  // stdout and stderr
-};
-
-Output RunFerry(const std::string& args) {
-  const char* dir = std::getenv("FERRY_BUILD_DIR");
-  std::string cmd = std::string(dir ? dir : ".") + "/ferry " + args + " 2>&1";
-  Output out{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.text.append(buf, n);
-  int status = pclose(p);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+using ferry::testing::Output;
+using ferry::testing::RunFerry;
 
 int CountLinesContaining(const std::string& text, const std::string& needle) {
   int n = 0;
