@@ -51,11 +51,13 @@ struct Profile {
 };
 
 // Why these values (measurements in docs/compression.md, on kopia's 64 MiB benchmark text):
-//  * Every profile uses an 8 MiB window (windowLog 23), as kopia's zstd writer (klauspost) does
-//    at every level: repeats further back than libzstd's default 2 MiB are common in backups
-//    (logs, text), and a decoder needs no more memory than kopia's own output already asks.
+//  * Every profile uses an 8 MiB window (windowLog 23), the window of kopia's `zstd` (klauspost
+//    uses 4, 8, 16 and 32 MiB for its four levels): repeats further back than libzstd's default
+//    2 MiB are common in backups (logs, text), and a reader never needs more memory for ferry's
+//    frames than for kopia's default ones.
 //  * kFastest: libzstd's single-table fast matcher with a 2^17 table and 7-byte minimum match
-//    (level 1 uses 2^13 and 6: too small a table to remember text lines a few hundred KiB back).
+//    (level 1 uses 2^13 and 6: too small a table to remember text lines more than a few tens of
+//    KiB back).
 //  * kDefault ("zstd"): the double-fast matcher with a 2^18 long-match table, a tiny short-match
 //    table and 7-byte matches: the fastest setting measured that also beats kopia's ratio.
 //  * kBetter / kBest: lazy matchers (levels 5 and 12) plus LDM, which finds long repeats (whole
