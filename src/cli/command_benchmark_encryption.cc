@@ -23,11 +23,6 @@ struct Options {
   bool deprecated = false;
 };
 
-struct Row {
-  std::string name;
-  double throughput;
-};
-
 Status Run(const Options& o, Context& ctx) {
   if (o.block_size == 0 || o.repeat < 1 || o.parallel < 1) {
     return Status::InvalidArgument("--block-size, --repeat and --parallel must be positive");
@@ -35,7 +30,7 @@ Status Run(const Options& o, Context& ctx) {
   auto data = PseudoRandomBytes(o.block_size, 2);
   Bytes master_key(32, 0);
   Bytes iv(16, 0x5a);
-  std::vector<Row> rows;
+  std::vector<ThroughputRow> rows;
   for (const auto& name : crypto::EncryptionAlgorithmNames()) {
     FERRY_ASSIGN_OR_RETURN(auto enc, crypto::NewEncryptor(name, master_key));
     BenchmarkNote("Benchmarking encryption '" + name + "'... (" + std::to_string(o.repeat) +
@@ -56,20 +51,7 @@ Status Run(const Options& o, Context& ctx) {
     double bytes = double(o.parallel) * double(o.block_size) * double(o.repeat);
     rows.push_back({name, bytes / secs});
   }
-  std::stable_sort(rows.begin(), rows.end(),
-                   [](const Row& a, const Row& b) { return a.throughput > b.throughput; });
-  char line[256];
-  std::snprintf(line, sizeof(line), "     %-30s %s\n", "Encryption", "Throughput");
-  ctx.out << line << std::string(65, '-') << "\n";
-  for (size_t i = 0; i < rows.size(); ++i) {
-    std::snprintf(line, sizeof(line), "%3zu. %-30s %s / second", i, rows[i].name.c_str(),
-                  BytesString(rows[i].throughput).c_str());
-    ctx.out << line;
-    if (o.print_options) ctx.out << ",   --encryption=" << rows[i].name;
-    ctx.out << "\n";
-  }
-  ctx.out << std::string(65, '-') << "\n";
-  ctx.out << "Fastest option for this machine is: --encryption=" << rows[0].name << "\n";
+  PrintThroughputRanking(ctx.out, "Encryption", 30, "encryption", o.print_options, std::move(rows));
   return Status::OK();
 }
 

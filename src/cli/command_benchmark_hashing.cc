@@ -19,18 +19,13 @@ struct Options {
   bool print_options = false;
 };
 
-struct Row {
-  std::string name;
-  double throughput;
-};
-
 Status Run(const Options& o, Context& ctx) {
   if (o.block_size == 0 || o.repeat < 1 || o.parallel < 1) {
     return Status::InvalidArgument("--block-size, --repeat and --parallel must be positive");
   }
   auto data = PseudoRandomBytes(o.block_size, 1);
   Bytes secret(32, 0);
-  std::vector<Row> rows;
+  std::vector<ThroughputRow> rows;
   for (const auto& name : crypto::HashAlgorithmNames()) {
     FERRY_ASSIGN_OR_RETURN(auto hash, crypto::NewHashFunction(name, secret));
     BenchmarkNote("Benchmarking hash '" + name + "' (" + std::to_string(o.repeat) + " x " +
@@ -45,20 +40,7 @@ Status Run(const Options& o, Context& ctx) {
     double bytes = double(o.parallel) * double(o.block_size) * double(o.repeat);
     rows.push_back({name, bytes / secs});
   }
-  std::stable_sort(rows.begin(), rows.end(),
-                   [](const Row& a, const Row& b) { return a.throughput > b.throughput; });
-  char line[256];
-  std::snprintf(line, sizeof(line), "     %-20s %s\n", "Hash", "Throughput");
-  ctx.out << line << std::string(65, '-') << "\n";
-  for (size_t i = 0; i < rows.size(); ++i) {
-    std::snprintf(line, sizeof(line), "%3zu. %-20s %s / second", i, rows[i].name.c_str(),
-                  BytesString(rows[i].throughput).c_str());
-    ctx.out << line;
-    if (o.print_options) ctx.out << ",   --block-hash=" << rows[i].name;
-    ctx.out << "\n";
-  }
-  ctx.out << std::string(65, '-') << "\n";
-  ctx.out << "Fastest option for this machine is: --block-hash=" << rows[0].name << "\n";
+  PrintThroughputRanking(ctx.out, "Hash", 20, "block-hash", o.print_options, std::move(rows));
   return Status::OK();
 }
 
