@@ -11,6 +11,9 @@ PACKAGES=(
   libzstd-dev liblz4-dev zlib1g-dev libsnappy-dev
   nlohmann-json3-dev
   libcurl4-openssl-dev  # S3 backend: HTTP(S) with connection reuse (SigV4 is ferry's own, docs/s3.md)
+  libsqlite3-dev        # the embedded resource store of the control plane (WAL, shared by processes)
+  libyaml-cpp-dev       # kubectl-style YAML manifests (ferry apply -f)
+  xfsprogs              # reflink snapshots of local volumes are tested on an XFS loop image
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
 )

@@ -29,6 +29,10 @@ std::unique_ptr<Command> BuildApp() {
   AddListCommand(*root);
   AddShowCommand(*root);
   AddManifestCommands(*root);
+  AddMaintenanceCommands(*root);
+  AddResourceCommands(*root);
+  AddNodeAgentCommand(*root);
+  AddServerCommand(*root);
 
   Command& benchmark = root->AddCommand("benchmark", "Commands to test performance of algorithms.");
   AddBenchmarkHashingCommand(benchmark);

@@ -37,4 +37,14 @@ void AddListCommand(Command& root);
 void AddShowCommand(Command& root);
 void AddManifestCommands(Command& root);
 
+// `maintenance run|info|set` (command_maintenance.cc).
+void AddMaintenanceCommands(Command& root);
+// kubectl's verbs on control-plane resources: apply, create, get, describe, delete, patch
+// (command_resource.cc).
+void AddResourceCommands(Command& root);
+// `node-agent --node NAME`: the data mover of one node (command_node_agent.cc).
+void AddNodeAgentCommand(Command& root);
+// `server`: Velero's server role — DPA, Backup, Restore, deletion, TTL (command_server.cc).
+void AddServerCommand(Command& root);
+
 }  // namespace ferry::cli
