@@ -607,4 +607,91 @@ Status S3Storage::DoListBlobs(std::string_view prefix, const ListCallback& callb
   }
 }
 
+namespace {
+
+Status ValidateObjectKey(std::string_view key, bool allow_empty) {
+  if (key.empty()) {
+    return allow_empty ? Status::OK() : Status::InvalidArgument("an S3 object key must not be empty");
+  }
+  if (key.front() == '/') return Status::InvalidArgument("S3 object key \"" + Printable(key) + "\" starts with /");
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t slash = key.find('/', start);
+    if (slash == std::string_view::npos) slash = key.size();
+    std::string_view seg = key.substr(start, slash - start);
+    // A trailing "/" is fine in a listing prefix ("backups/"), nowhere else.
+    bool trailing = slash == key.size() && seg.empty();
+    if ((seg.empty() && !(trailing && allow_empty)) || seg == "." || seg == "..") {
+      return Status::InvalidArgument("S3 object key \"" + Printable(key) +
+                                     "\" has an empty, . or .. segment");
+    }
+    start = slash + 1;
+  }
+  for (char c : key) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '\\') {
+      return Status::InvalidArgument("invalid character in S3 object key \"" + Printable(key) + "\"");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status S3Storage::PutObject(std::string_view key, ByteView data) {
+  FERRY_RETURN_IF_ERROR(ValidateObjectKey(key, false));
+  Call c;
+  c.method = "PUT";
+  c.key = options_.prefix + std::string(key);
+  c.what = "PUT " + c.key;
+  c.body = data;
+  c.payload_sha256 = "UNSIGNED-PAYLOAD";
+  c.headers.emplace_back("Content-Type", "application/octet-stream");
+  uint32_t crc = compression::crc32c::Value(data.data(), data.size());
+  uint8_t be[4] = {uint8_t(crc >> 24), uint8_t(crc >> 16), uint8_t(crc >> 8), uint8_t(crc)};
+  c.headers.emplace_back("x-amz-checksum-crc32c", Base64Encode(ByteView(be, 4)));
+  FERRY_ASSIGN_OR_RETURN(HttpResponse resp, Execute(c));
+  if (!IsSuccess(resp.status)) return ErrorFor(resp, c, "");
+  return Status::OK();
+}
+
+Result<Bytes> S3Storage::GetObject(std::string_view key) {
+  FERRY_RETURN_IF_ERROR(ValidateObjectKey(key, false));
+  Call c;
+  c.method = "GET";
+  c.key = options_.prefix + std::string(key);
+  c.what = "GET " + c.key;
+  FERRY_ASSIGN_OR_RETURN(HttpResponse resp, Execute(c));
+  if (!IsSuccess(resp.status)) return ErrorFor(resp, c, key);
+  return std::move(resp.body);
+}
+
+Status S3Storage::DeleteObject(std::string_view key) {
+  FERRY_RETURN_IF_ERROR(ValidateObjectKey(key, false));
+  Call c;
+  c.method = "DELETE";
+  c.key = options_.prefix + std::string(key);
+  c.what = "DELETE " + c.key;
+  FERRY_ASSIGN_OR_RETURN(HttpResponse resp, Execute(c));
+  if (IsSuccess(resp.status)) return Status::OK();
+  if (resp.status == 404 && ParseS3Error(AsString(resp.body)).code != "NoSuchBucket") return Status::OK();
+  return ErrorFor(resp, c, "");
+}
+
+Result<std::vector<std::string>> S3Storage::ListObjectKeys(std::string_view key_prefix) {
+  FERRY_RETURN_IF_ERROR(ValidateObjectKey(key_prefix, true));
+  const std::string full_prefix = options_.prefix + std::string(key_prefix);
+  std::vector<std::string> keys;
+  std::string token;
+  while (true) {
+    FERRY_ASSIGN_OR_RETURN(S3ListPage page, FetchListPage(full_prefix, token));
+    for (const S3ListEntry& e : page.entries) {
+      if (e.key.starts_with(full_prefix)) keys.push_back(e.key.substr(options_.prefix.size()));
+    }
+    if (!page.truncated) break;
+    token = page.next_continuation_token;
+  }
+  return keys;
+}
+
 }  // namespace ferry::blob

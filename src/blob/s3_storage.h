@@ -109,6 +109,16 @@ class S3Storage final : public Storage {
   // the access key ID masked as "****ABCD". No secret.
   std::map<std::string, std::string> Config() const override;
 
+  // Plain objects beside the blobs, for keys blob IDs cannot be: relative to the prefix and
+  // possibly with '/' (Velero keeps "backups/<name>/velero-backup.json" beside its repositories).
+  // Same retries and error mapping as blobs. A key must be printable ASCII, must not start with
+  // '/' and has no empty, "." or ".." segment (InvalidArgument otherwise).
+  Status PutObject(std::string_view key, ByteView data);
+  Result<Bytes> GetObject(std::string_view key);  // NotFound naming the key
+  Status DeleteObject(std::string_view key);      // OK when absent
+  // Every key (relative to the prefix) that starts with key_prefix, in S3's (byte) order.
+  Result<std::vector<std::string>> ListObjectKeys(std::string_view key_prefix);
+
  protected:
   Status DoPutBlob(std::string_view id, ByteView data, const PutOptions& options) override;
   Status DoGetBlob(std::string_view id, int64_t offset, int64_t length, Bytes* out) override;

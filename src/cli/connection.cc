@@ -12,8 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "blob/filesystem_storage.h"
-#include "blob/s3_config.h"
+#include "blob/storage_config.h"
 
 namespace ferry::cli {
 
@@ -118,45 +117,11 @@ Status SaveConnectionConfig(const std::string& path, const ConnectionConfig& c) 
 
 Result<std::shared_ptr<blob::Storage>> OpenStorage(const std::map<std::string, std::string>& storage,
                                                    bool create_if_missing) {
-  auto type = storage.find("type");
-  if (type == storage.end()) return Status::InvalidArgument("storage type missing from the config");
-  if (type->second == "filesystem") {
-    auto path = storage.find("path");
-    if (path == storage.end() || path->second.empty()) return Status::InvalidArgument("filesystem storage needs a path");
-    blob::FilesystemOptions o;
-    o.create_if_missing = create_if_missing;
-    // Durability: "flush" (default) syncs the filesystem before and after each index blob, so
-    // packs are on disk before the index naming them; "blob" fsyncs every blob (kopia HEAD);
-    // "none" leaves it to the page cache (kopia 0.12.1).
-    std::string sync = storage.count("sync") ? storage.at("sync") : "flush";
-    if (const char* env = std::getenv("FERRY_FILESYSTEM_SYNC"); env && *env) sync = env;
-    if (sync != "flush" && sync != "blob" && sync != "none") {
-      return Status::InvalidArgument("invalid filesystem sync mode '" + sync + "' (flush, blob or none)");
-    }
-    o.sync_writes = sync == "blob";
-    o.sync_on_request = sync == "flush";
-    auto s = blob::OpenFilesystemStorage(path->second, o);
-    if (!s.ok()) return s.status();
-    return std::shared_ptr<blob::Storage>(std::move(*s));
-  }
-  if (type->second == "s3") {
-    // Buckets are never created (kopia does not either): create_if_missing does not apply.
-    FERRY_ASSIGN_OR_RETURN(blob::S3Options o, blob::S3OptionsFromConfig(storage));
-    FERRY_ASSIGN_OR_RETURN(auto s, blob::S3Storage::Open(std::move(o)));
-    return std::shared_ptr<blob::Storage>(std::move(s));
-  }
-  return Status::Unsupported("storage type '" + type->second + "' is not supported");
+  return blob::OpenStorageFromConfig(storage, create_if_missing);
 }
 
 std::string DescribeStorage(const std::map<std::string, std::string>& storage) {
-  auto get = [&](const char* k) {
-    auto it = storage.find(k);
-    return it == storage.end() ? std::string() : it->second;
-  };
-  std::string type = get("type");
-  if (type == "filesystem") return get("path");
-  if (type == "s3") return "s3://" + get("bucket") + "/" + get("prefix");
-  return type;
+  return blob::DescribeStorageConfig(storage);
 }
 
 Result<std::string> PromptPassword(const std::string& prompt, bool confirm) {

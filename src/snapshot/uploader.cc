@@ -67,6 +67,24 @@ std::string CheckpointName(const std::string& rel) {
   return out.empty() ? "%2E" : out;
 }
 
+// The inverse of CheckpointName: the relative path a checkpoint entry stands for.
+std::string CheckpointPath(const std::string& name) {
+  if (name == "%2E") return "";
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (name.compare(i, 3, "%2F") == 0) {
+      out += '/';
+      i += 2;
+    } else if (name.compare(i, 3, "%25") == 0) {
+      out += '%';
+      i += 2;
+    } else {
+      out += name[i];
+    }
+  }
+  return out;
+}
+
 struct DirNode {
   std::string rel_path;  // relative to the snapshot root ("" for the root)
   std::string name;
@@ -115,9 +133,31 @@ struct Uploader::Impl {
     for (const auto& e : node->previous->entries) node->previous_by_name[e.name] = &e;
   }
 
-  static const DirEntry* PreviousEntry(const DirNode* node, const std::string& name) {
+  // What the parent knew of `name` in `node`: a checkpoint being resumed first (it holds the
+  // newest work), then the parent snapshot's directory.
+  const DirEntry* PreviousEntry(const DirNode* node, const std::string& name) const {
+    if (!resumed_entries.empty()) {
+      auto r = resumed_entries.find(JoinPath(node->rel_path, name));
+      if (r != resumed_entries.end()) return &r->second;
+    }
     auto it = node->previous_by_name.find(name);
     return it == node->previous_by_name.end() ? nullptr : it->second;
+  }
+
+  // A checkpoint's root directory lists finished entries under names encoding their relative
+  // paths (CheckpointName); index them by path so that the walk finds them at any depth.
+  void LoadCheckpoint(const DirEntry& root) {
+    if (!root.is_dir() || root.object_id.empty()) return;
+    auto id = object::ObjectId::Parse(root.object_id);
+    if (!id.ok()) return;
+    auto bytes = repository->objects()->ReadAll(*id);
+    if (!bytes.ok()) return;  // an unreadable checkpoint only costs re-reading files
+    auto dir = ParseDirectory(*bytes);
+    if (!dir.ok()) return;
+    for (auto& e : dir->entries) {
+      std::string rel = CheckpointPath(e.name);
+      if (!rel.empty()) resumed_entries[rel] = std::move(e);
+    }
   }
 
   // --- tree completion ---------------------------------------------------------------------
@@ -521,6 +561,9 @@ struct Uploader::Impl {
 
   std::thread estimator;
   std::atomic<bool> stop_estimate{false};
+
+  // Entries finished by the interrupted upload being resumed, by relative path.
+  std::map<std::string, DirEntry> resumed_entries;
 };
 
 Uploader::Uploader(repo::Repository* repository, UploadOptions options)
@@ -546,10 +589,21 @@ Result<SnapshotManifest> Uploader::SnapshotDirectory(const SourceInfo& source, c
   root->name = im.root_name;
   root->st = st;
   std::optional<SnapshotManifest> parent;
+  bool find_parent = im.options.use_parent;
+  if (!im.options.resume_checkpoint_id.empty()) {
+    auto c = LoadSnapshot(im.repository->manifests(), im.options.resume_checkpoint_id);
+    if (c.ok()) im.LoadCheckpoint(c->root_entry);
+  }
   if (!im.options.parent_id.empty()) {
     auto p = LoadSnapshot(im.repository->manifests(), im.options.parent_id);
-    if (p.ok()) parent = std::move(*p);
-  } else if (im.options.use_parent) {
+    if (p.ok() && p->incomplete == kIncompleteCheckpoint) {
+      im.LoadCheckpoint(p->root_entry);
+    } else {
+      if (p.ok()) parent = std::move(*p);
+      find_parent = false;  // kopia: a named parent that cannot be loaded means a full upload
+    }
+  }
+  if (!parent && find_parent) {
     auto p = FindParentSnapshot(im.repository->manifests(), source, im.options.tags);
     if (p.ok()) parent = std::move(*p);
   }
@@ -561,7 +615,20 @@ Result<SnapshotManifest> Uploader::SnapshotDirectory(const SourceInfo& source, c
   Status s = im.WaitForRoot(source);
   std::unique_ptr<DirNode> root_owner(root);
   im.StopEstimate();
-  if (im.Cancelled()) return im.FinishCancelled();
+  if (im.Cancelled()) {
+    if (im.options.checkpoint_on_cancel && im.options.checkpoint_interval_ns > 0) {
+      bool any;
+      {
+        std::lock_guard<std::mutex> lock(im.frontier_mu);
+        any = !im.frontier.empty();
+      }
+      if (any) {
+        Status c = im.WriteCheckpoint(source);
+        if (!c.ok()) im.Note("warning: checkpoint at cancel failed: " + c.message());
+      }
+    }
+    return im.FinishCancelled();
+  }
   if (!s.ok()) return s;
   return im.Save(source, std::move(im.root_entry));
 }

@@ -41,6 +41,13 @@ struct UploadOptions {
   bool use_parent = true;
   // Snapshot manifest ID to use as parent instead of looking one up.
   std::string parent_id;
+  // A checkpoint manifest of an interrupted upload of the same source: the files it had
+  // finished are reused when unchanged (before the parent is consulted), so a resumed upload
+  // does not read them again. A parent_id naming a checkpoint is taken as this.
+  std::string resume_checkpoint_id;
+  // When cancelled, write a last checkpoint of what is finished (if checkpoint_interval_ns > 0
+  // and anything is), so that a later upload can resume from it instead of starting over.
+  bool checkpoint_on_cancel = false;
   const std::atomic<bool>* cancel = nullptr;
   // Notes for the user (unknown file types skipped, errors); may be empty.
   std::function<void(const std::string&)> note;
