@@ -43,6 +43,17 @@ struct RepositoryInfo {
 
 class Session;  // an open repository; thread-compatible (one operation at a time per session)
 
+}  // namespace ferry::datapath
+
+// Session is complete only inside the datapath layer; callers destroy their unique_ptr<Session>
+// through this out-of-line deleter (defined in repository.cc).
+template <>
+struct std::default_delete<ferry::datapath::Session> {
+  void operator()(ferry::datapath::Session* session) const;
+};
+
+namespace ferry::datapath {
+
 // Opens the repository at `location`. When none exists there and create_if_missing, creates it
 // with `algorithms` (refusing a location that holds other data: "found existing data in storage
 // location"), then opens it. Wrong password → Authentication with an actionable message.
@@ -72,6 +83,7 @@ struct BackupRequest {
   int64_t checkpoint_interval_ns = 0;  // 0 = the uploader's default
   const std::atomic<bool>* cancel = nullptr;
   std::function<void(const Progress&)> progress;  // from a helper thread, about every 250 ms
+  int progress_interval_ms = 250;
 };
 
 struct BackupResult {
@@ -114,7 +126,7 @@ struct SnapshotInfo {
 
 Result<std::vector<SnapshotInfo>> ListSnapshots(Session& session);
 // Deletes the snapshot manifests (kopia's `snapshot delete`); NotFound ids are skipped and
-// reported in the returned count.
+// reported in the returned count: the number of snapshots actually deleted.
 Result<int> ForgetSnapshots(Session& session, const std::vector<std::string>& snapshot_ids);
 
 struct MaintenanceRequest {

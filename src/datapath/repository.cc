@@ -74,6 +74,14 @@ std::map<std::string, std::string> NormalizeStorageConfig(const std::map<std::st
   return out;
 }
 
+}  // namespace ferry::datapath
+
+void std::default_delete<ferry::datapath::Session>::operator()(ferry::datapath::Session* session) const {
+  delete session;
+}
+
+namespace ferry::datapath {
+
 Result<std::unique_ptr<Session>> ConnectOrCreate(const RepositoryLocation& location,
                                                  const NewRepositoryAlgorithms& algorithms,
                                                  bool create_if_missing) {
@@ -148,20 +156,18 @@ Result<std::vector<SnapshotInfo>> ListSnapshots(Session& session) {
 
 Result<int> ForgetSnapshots(Session& session, const std::vector<std::string>& snapshot_ids) {
   auto* manifests = session.repository()->manifests();
-  int missing = 0;
+  int deleted = 0;
   for (const auto& id : snapshot_ids) {
     auto m = snapshot::LoadSnapshot(manifests, id);
     if (!m.ok()) {
-      if (m.status().code() == StatusCode::kNotFound) {
-        ++missing;
-        continue;
-      }
+      if (m.status().code() == StatusCode::kNotFound) continue;
       return m.status().WithContext("forgetting snapshot " + id);
     }
     FERRY_RETURN_IF_ERROR(manifests->Delete(id));
+    ++deleted;
   }
   FERRY_RETURN_IF_ERROR(session.repository()->Flush());
-  return missing;
+  return deleted;
 }
 
 }  // namespace ferry::datapath
