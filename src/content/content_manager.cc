@@ -5,6 +5,8 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <cstring>
 #include <queue>
 #include <semaphore>
 #include <shared_mutex>
@@ -125,7 +127,38 @@ class ContentManagerImpl : public ContentManager {
       }
     }
     const size_t need = payload.size() + crypto::kEncryptionOverhead;
+    ContentInfo info;
+    info.id = id;
+    info.packed_length = uint32_t(need);
+    info.original_length = uint32_t(data.size());
+    info.timestamp = std::max(options_.now(), min_timestamp);
+    info.compression_header = used_compression;
+    info.format_version = uint8_t(format_.format_version);
+    // Encrypt straight into the pack, outside the lock.
+    auto appended = AppendToPack(info, /*skip_if_pending=*/true, [&](MutableByteView room) {
+      return format_.encryptor->EncryptInto(payload, id.PackIv(), room);
+    });
+    if (!appended.ok()) return appended.status();
+    if (!*appended) return Deduplicated(id, data.size());
+    {
+      std::lock_guard<std::mutex> slock(stats_mu_);
+      stats_.written_contents++;
+      stats_.written_bytes += data.size();
+      stats_.written_packed_bytes += need;
+    }
+    return id;
+  }
 
+  // Reserves info.packed_length bytes in the open pack of the content's class, records the entry
+  // (pack ID and offset filled in here), then runs fill() on the reserved bytes outside the lock.
+  // Returns false without storing anything when skip_if_pending and the ID is already pending
+  // and live. A deleted entry (a rewrite of a deleted content) is indexed but not registered as
+  // present, so a later write of the same data still stores it anew (§17.2 rule 4).
+  Result<bool> AppendToPack(ContentInfo info, bool skip_if_pending,
+                            const std::function<Status(MutableByteView)>& fill) {
+    const ContentId id = info.id;
+    const size_t need = info.packed_length;
+    const char prefix = id.prefix();
     Pack* pack_ptr = nullptr;
     size_t offset = 0, index = 0;
     std::vector<Pack*> to_upload;
@@ -134,10 +167,10 @@ class ContentManagerImpl : public ContentManager {
       const int cls = prefix ? 1 : 0;
       std::unique_ptr<Pack>& pack = open_[cls];
       while (true) {
-        if (IsPresentPendingLocked(id)) {
+        if (skip_if_pending && IsPresentPendingLocked(id)) {
           lock.unlock();
           for (Pack* p : to_upload) FinishAndUpload(p);
-          return Deduplicated(id, data.size());
+          return false;
         }
         if (pack && pack->size + need > pack->capacity) SealLocked(cls, &to_upload);
         if (!to_upload.empty()) {
@@ -166,41 +199,29 @@ class ContentManagerImpl : public ContentManager {
       offset = pack->size;
       pack->size += need;
       pack->writers++;
-      ContentInfo info;
-      info.id = id;
       info.pack_blob_id = pack->id;
       info.pack_offset = uint32_t(offset);
-      info.packed_length = uint32_t(need);
-      info.original_length = uint32_t(data.size());
-      info.timestamp = std::max(options_.now(), min_timestamp);
-      info.compression_header = used_compression;
-      info.format_version = uint8_t(format_.format_version);
       index = pack->entries.size();
       pack->entries.push_back(info);
       pack->ready.push_back(false);
-      pending_location_[id] = pack->id;
+      if (!info.deleted) pending_location_[id] = pack->id;
       pack_ptr = pack.get();
       if (int64_t(pack->size) >= format_.max_pack_size) SealLocked(cls, &to_upload);
     }
-    // Encrypt straight into the pack, outside the lock.
-    Status sealed = format_.encryptor->EncryptInto(payload, id.PackIv(), MutableByteView(pack_ptr->buf.get() + offset, need));
+    Status filled = fill(MutableByteView(pack_ptr->buf.get() + offset, need));
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (sealed.ok()) {
+      if (filled.ok()) {
         pack_ptr->ready[index] = true;
       } else {
-        pending_location_.erase(id);
-        if (upload_error_.ok()) upload_error_ = sealed.WithContext("encrypting content " + id.ToString());
+        if (!info.deleted) pending_location_.erase(id);
+        if (upload_error_.ok()) upload_error_ = filled.WithContext("storing content " + id.ToString());
       }
       if (--pack_ptr->writers == 0 && pack_ptr->sealed) to_upload.push_back(pack_ptr);
-      std::lock_guard<std::mutex> slock(stats_mu_);
-      stats_.written_contents++;
-      stats_.written_bytes += data.size();
-      stats_.written_packed_bytes += need;
     }
     for (Pack* p : to_upload) FinishAndUpload(p);
-    if (!sealed.ok()) return sealed;
-    return id;
+    if (!filled.ok()) return filled;
+    return true;
   }
 
   Status GetContent(const ContentId& id, Bytes* out) override {
@@ -256,6 +277,80 @@ class ContentManagerImpl : public ContentManager {
     info.timestamp = std::max(options_.now(), info.timestamp + 1);
     pending_deletions_[id] = info;
     return Status::OK();
+  }
+
+  Status UndeleteContent(const ContentId& id) override {
+    if (options_.read_only) return Status::Unsupported("repository is open read-only");
+    FERRY_ASSIGN_OR_RETURN(ContentInfo info, GetContentInfo(id));
+    if (!info.deleted) return Status::OK();
+    std::lock_guard<std::mutex> lock(mu_);
+    info.deleted = false;
+    info.timestamp = std::max(options_.now(), info.timestamp + 1);
+    pending_deletions_[id] = info;
+    return Status::OK();
+  }
+
+  Status RewriteContent(const ContentId& id) override {
+    if (options_.read_only) return Status::Unsupported("repository is open read-only");
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // Written or changed in this session: its pending entry already supersedes the old pack.
+      if (pending_location_.count(id) || pending_deletions_.count(id)) return Status::OK();
+    }
+    std::optional<ContentInfo> committed = LookupCommitted(id);
+    if (!committed) return Status::NotFound("content " + id.ToString() + " not found");
+    ContentInfo info = *committed;
+    Bytes sealed;
+    Status s = storage_->GetBlob(info.pack_blob_id, info.pack_offset, info.packed_length, &sealed);
+    if (s.code() == StatusCode::kInvalidArgument) {
+      return Status::Corruption("pack " + info.pack_blob_id + " is shorter than its index says (content " +
+                                id.ToString() + ")");
+    }
+    if (!s.ok()) return s.WithContext("reading content " + id.ToString() + " from pack " + info.pack_blob_id);
+    Bytes plain;
+    FERRY_RETURN_IF_ERROR(DecodeContent(info, sealed, &plain));  // never copy damaged bytes
+    info.timestamp = std::max(options_.now(), info.timestamp + 1);
+    auto appended = AppendToPack(info, /*skip_if_pending=*/!info.deleted, [&](MutableByteView room) {
+      std::memcpy(room.data(), sealed.data(), sealed.size());
+      return Status::OK();
+    });
+    return appended.status();
+  }
+
+  Result<std::string> CompactIndexBlobs(const std::vector<std::string>& blob_ids,
+                                        const std::string& output_prefix) override {
+    if (options_.read_only) return Status::Unsupported("repository is open read-only");
+    if (blob_ids.empty()) return Status::InvalidArgument("no index blobs to compact");
+    std::vector<std::shared_ptr<const IndexView>> views;
+    for (const auto& blob_id : blob_ids) {
+      std::shared_ptr<const IndexView> view;
+      {
+        std::shared_lock<std::shared_mutex> lock(committed_mu_);
+        auto it = index_cache_.find(blob_id);
+        if (it != index_cache_.end()) view = it->second;
+      }
+      if (!view) {
+        FERRY_ASSIGN_OR_RETURN(Bytes plain, GetEncryptedBlob(storage_, *format_.encryptor, blob_id));
+        FERRY_ASSIGN_OR_RETURN(view, IndexView::Parse(std::move(plain), blob_id));
+      }
+      views.push_back(std::move(view));
+    }
+    IndexBuilder builder;
+    FERRY_RETURN_IF_ERROR(MergeViews(views, {}, [&](const IndexEntry& e) { return builder.AppendSorted(e); }));
+    if (builder.empty()) return Status::InvalidArgument("the index blobs to compact hold no entries");
+    FERRY_ASSIGN_OR_RETURN(Bytes index, builder.Build(format_.index_version));
+    uint8_t rnd[8];
+    FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(rnd, sizeof(rnd))));
+    std::string suffix = "s" + HexEncode(ByteView(rnd, sizeof(rnd))) + "-c1";
+    FERRY_ASSIGN_OR_RETURN(std::string id, PutEncryptedBlob(storage_, *format_.hash, *format_.encryptor, output_prefix,
+                                                            suffix, index, format_.put_options));
+    FERRY_RETURN_IF_ERROR(storage_->Sync().WithContext("syncing compacted index blob " + id));
+    return id;
+  }
+
+  int64_t deletion_watermark() const override {
+    std::shared_lock<std::shared_mutex> lock(committed_mu_);
+    return watermark_;
   }
 
   Status Flush() override {
@@ -402,19 +497,29 @@ class ContentManagerImpl : public ContentManager {
       for (const auto& [id, entries] : uploaded_) for (const auto& e : entries) add(e);
       for (const auto& [id, e] : pending_deletions_) add(e);
     }
-    // k-way merge of the sorted index views (and the pending entries) by content ID.
+    std::vector<IndexEntry> pending_entries;
+    for (const auto& [id, e] : pending) pending_entries.push_back(FromInfo(e));
+    return MergeViews(views, pending_entries, [&](const IndexEntry& e) -> Status {
+      if (e.deleted && (!include_deleted || e.timestamp <= watermark)) return Status::OK();
+      return visit(ToInfo(e));
+    });
+  }
+
+  // k-way merge of sorted index views (and sorted extra entries) by content ID: visits the
+  // winning entry of every ID (kopia's rule, §9.5), deleted ones included, in key order.
+  static Status MergeViews(const std::vector<std::shared_ptr<const IndexView>>& views,
+                           const std::vector<IndexEntry>& extra,
+                           const std::function<Status(const IndexEntry&)>& visit) {
     struct Cursor {
-      size_t view;  // views.size() = pending
+      size_t view;  // views.size() = extra
       size_t pos;
       IndexEntry entry;
     };
     auto cmp = [](const Cursor& a, const Cursor& b) { return b.entry.id < a.entry.id; };
     std::priority_queue<Cursor, std::vector<Cursor>, decltype(cmp)> heap(cmp);
-    std::vector<IndexEntry> pending_entries;
-    for (const auto& [id, e] : pending) pending_entries.push_back(FromInfo(e));
     auto push = [&](size_t v, size_t pos) -> Status {
       if (v == views.size()) {
-        if (pos < pending_entries.size()) heap.push({v, pos, pending_entries[pos]});
+        if (pos < extra.size()) heap.push({v, pos, extra[pos]});
         return Status::OK();
       }
       if (pos < views[v]->size()) {
@@ -434,9 +539,7 @@ class ContentManagerImpl : public ContentManager {
         FERRY_RETURN_IF_ERROR(push(same.view, same.pos + 1));
         if (Supersedes(same.entry, best.entry)) best = same;
       }
-      const IndexEntry& e = best.entry;
-      if (e.deleted && (!include_deleted || e.timestamp <= watermark)) continue;
-      FERRY_RETURN_IF_ERROR(visit(ToInfo(e)));
+      FERRY_RETURN_IF_ERROR(visit(best.entry));
     }
     return Status::OK();
   }
@@ -568,8 +671,11 @@ class ContentManagerImpl : public ContentManager {
     return nullptr;
   }
 
+  // Pending index-only entries (deletions and undeletions) decide; otherwise a pending write.
   bool IsPresentPendingLocked(const ContentId& id) const {
-    return pending_location_.count(id) != 0 && !pending_deletions_.count(id);
+    auto it = pending_deletions_.find(id);
+    if (it != pending_deletions_.end()) return !it->second.deleted;
+    return pending_location_.count(id) != 0;
   }
 
   const Pack* FindUnuploadedPackLocked(const std::string& pack_id) const {
@@ -636,6 +742,7 @@ class ContentManagerImpl : public ContentManager {
   std::map<std::string, std::unique_ptr<Pack>> sealed_;           // sealed, not yet uploaded
   std::map<std::string, std::vector<ContentInfo>> uploaded_;      // stored, not yet indexed
   std::unordered_map<ContentId, std::string, ContentIdHash> pending_location_;  // id → pack
+  // Index-only entries (deletions and undeletions) waiting for the next Flush.
   std::map<ContentId, ContentInfo> pending_deletions_;
   int uploads_in_progress_ = 0;
   static constexpr int kMaxPacksAlive = 2;

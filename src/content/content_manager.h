@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -92,6 +93,28 @@ class ContentManager {
 
   // Marks a content deleted (a new index entry, written at the next Flush).
   virtual Status DeleteContent(const ContentId& id) = 0;
+
+  // Makes a content marked deleted live again: a new index entry (same pack and offset,
+  // deleted = false, a later timestamp), written at the next Flush. Maintenance undeletes
+  // contents that turn out to be reachable (kopia's UndeleteContent). OK if it is not deleted.
+  virtual Status UndeleteContent(const ContentId& id) = 0;
+
+  // Copies a committed content (deleted or not, above the watermark) into a new pack of its
+  // class with a new index entry (same flags, a later timestamp), so that the old pack stops
+  // being referenced by it. The stored bytes are authenticated before they are copied (the
+  // AEAD does not depend on the position in a pack, so they are copied as they are).
+  // Maintenance's short-pack rewrite uses this (kopia's RewriteContent).
+  virtual Status RewriteContent(const ContentId& id) = 0;
+
+  // Merges the given index blobs (kopia's merge rule, deleted entries kept) into one new index
+  // blob named output_prefix + hash + "-s<16 hex>-c1" (kopia's compacted-set convention) and
+  // returns its ID. Entries stream through a k-way merge; memory is the input views plus the
+  // output. Maintenance compacts settled epochs (xs) and ranges (xr) with it.
+  virtual Result<std::string> CompactIndexBlobs(const std::vector<std::string>& blob_ids,
+                                                const std::string& output_prefix) = 0;
+
+  // The deletion watermark of the current index view (Unix seconds, 0 when none).
+  virtual int64_t deletion_watermark() const = 0;
 
   // Uploads open packs, waits for every upload, then writes the index blob of all pending
   // entries. After OK, everything written so far is durable and visible to other clients.

@@ -207,4 +207,15 @@ Result<bool> EpochManager::MaybeAdvance(const IndexBlobSet& set) {
   return true;
 }
 
+Result<bool> EpochManager::AdvanceDeletionWatermark(int64_t unix_seconds) {
+  FERRY_ASSIGN_OR_RETURN(auto marks, storage_->ListAllBlobs("xw"));
+  for (const auto& m : marks) {
+    if (ParseDecimal(std::string_view(m.id).substr(2)) > unix_seconds) return false;
+  }
+  static const char kWatermark[] = "deletion-watermark";
+  FERRY_RETURN_IF_ERROR(storage_->PutBlob("xw" + std::to_string(unix_seconds),
+                                          ByteView(reinterpret_cast<const uint8_t*>(kWatermark), sizeof(kWatermark) - 1)));
+  return true;
+}
+
 }  // namespace ferry::content

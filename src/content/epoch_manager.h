@@ -61,7 +61,12 @@ class EpochManager {
   // MinEpochDuration and reach the count or size threshold (§10.4). Returns true if it advanced.
   Result<bool> MaybeAdvance(const IndexBlobSet& set);
 
-  // Deleting superseded blobs and compaction are maintenance's job (issue "Maintenance").
+  // Writes the deletion watermark xw<unix_seconds> (§10.5): deleted index entries with a
+  // timestamp at or before it disappear from every reader's view. The watermark never moves
+  // backwards: returns false (nothing written) when the current one is later.
+  Result<bool> AdvanceDeletionWatermark(int64_t unix_seconds);
+
+  // Compaction and deleting superseded blobs are maintenance's job (src/maintenance).
 
  private:
   Result<int64_t> CurrentWriteEpoch() const;

@@ -44,15 +44,31 @@ void IndexBuilder::Add(const IndexEntry& entry) {
   entries_[e.id] = e;
 }
 
+Status IndexBuilder::AppendSorted(const IndexEntry& entry) {
+  if (!sorted_.empty() && !(sorted_.back().id < entry.id)) {
+    return Status::InvalidArgument("index entries appended out of order at " + entry.id.ToString());
+  }
+  auto it = pack_ids_.try_emplace(std::string(entry.pack_blob_id), 0).first;
+  sorted_.push_back(entry);
+  sorted_.back().pack_blob_id = it->first;
+  return Status::OK();
+}
+
 Result<Bytes> IndexBuilder::Build(int version) const {
+  if (!entries_.empty() && !sorted_.empty()) {
+    return Status::InvalidArgument("index builder filled both with Add and AppendSorted");
+  }
   std::vector<const IndexEntry*> sorted;
-  sorted.reserve(entries_.size());
-  size_t key_size = entries_.empty() ? 0 : entries_.begin()->first.key_size();
-  for (const auto& [id, e] : entries_) {
-    if (id.key_size() != key_size) {
+  sorted.reserve(size());
+  size_t key_size = 0;
+  if (!entries_.empty()) key_size = entries_.begin()->first.key_size();
+  if (!sorted_.empty()) key_size = sorted_.front().id.key_size();
+  for (const auto& [id, e] : entries_) sorted.push_back(&e);
+  for (const auto& e : sorted_) sorted.push_back(&e);
+  for (const auto* e : sorted) {
+    if (e->id.key_size() != key_size) {
       return Status::InvalidArgument("index entries have content IDs of different lengths");
     }
-    sorted.push_back(&e);
   }
   if (version == 1) return BuildV1(sorted);
   if (version == 2) return BuildV2(sorted);
