@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "resource/object.h"
 
 namespace ferry::resource {
 
@@ -15,6 +16,7 @@ struct PrinterColumn {
   std::string json_path;  // "status.progress.bytesDone"
   std::string type;       // "string", "integer", "date" (printed as an age)
   bool wide_only = false;  // priority > 0: only with -o wide
+  std::string fallback;    // printed when the field is absent (a default the API server applies)
 };
 
 struct KindInfo {
@@ -35,5 +37,14 @@ const std::vector<KindInfo>& AllKinds();
 // By kind ("DataUpload"), plural, singular, short name or plural.group, case-insensitively.
 // InvalidArgument: `the server doesn't have a resource type "x"` as kubectl says.
 Result<const KindInfo*> LookupKind(std::string_view name);
+// The kind with this apiVersion and kind exactly (as written in a manifest); nullptr when unknown.
+const KindInfo* FindKind(std::string_view api_version, std::string_view kind);
+
+// The text of one column for obj, as kubectl prints it. Paths are dotted
+// ("status.progress.bytesDone"); a segment may select a list entry by a field,
+// "status.conditions[type=Reconciled].status". Types: string, integer, boolean, date (an age
+// relative to now_unix), count (entries of a map or list), accessModes (RWO,ROX,RWX,RWOP),
+// claimRef (namespace/name). Absent values print as column.fallback.
+std::string ColumnValue(const PrinterColumn& column, const Object& obj, int64_t now_unix);
 
 }  // namespace ferry::resource
