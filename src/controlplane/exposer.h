@@ -1,0 +1,55 @@
+// Exposers in standalone mode (datamover-control-plane.md §4.2, §5.3, §9.5): they turn a
+// DataUpload's VolumeSnapshot into a path the engine can read, and a DataDownload's target PVC
+// into a fresh volume the engine can write, then hand that volume to the PVC.
+//
+// Backup: VolumeSnapshot (spec.source.persistentVolumeClaimName, spec.volumeSnapshotClassName)
+//   → VolumeSnapshotClass, which must carry the label velero.io/csi-volumesnapshot-class: "true";
+//   its `driver` (ferry.local/reflink, ferry.local/copy, ferry.local/live) says how to snapshot
+//   → PVC (volumeMode) → bound PV → spec.local.path → volume::TakeSnapshot.
+//   A VolumeSnapshot with status.readyToUse: false is waited for (the DataUpload stays Accepted
+//   until the prepare timeout).
+// Restore: target PVC (must not be bound yet) → StorageClass, whose provisioner must be
+//   ferry.local/hostpath → volume::Provision of a new, empty volume of the PVC's size and mode;
+//   after the transfer, a PV with spec.local.path, claimRef to the PVC and the PVC selector's
+//   labels (velero.io/dynamic-pv-restore) is created and the PVC is bound to it.
+//
+// Every exposure is recorded (as the JSON the `record` callback receives) *before* anything is
+// created, so clean-up removes every temporary object in every outcome, including after a crash.
+#pragma once
+
+#include <functional>
+#include <optional>
+
+#include "base/status.h"
+#include "resource/object.h"
+#include "resource/store.h"
+
+namespace ferry::controlplane {
+
+using RecordFn = std::function<Status(const resource::Object& exposure)>;
+
+// Exposure JSON: {"path", "volumeMode": "Filesystem"|"Block", "driver", "snapshot" (what
+// DeleteSnapshot removes), "provisioned" (restore: the new volume), "bound" (restore: handed to
+// the PVC, no longer temporary)}.
+std::string ExposedPath(const resource::Object& exposure);
+bool ExposedBlock(const resource::Object& exposure);
+
+// DataUpload: snapshot the source volume. nullopt while the VolumeSnapshot is not ready.
+Result<std::optional<resource::Object>> ExposeSnapshot(resource::Store& store, const resource::Object& data_upload,
+                                                       const RecordFn& record);
+// Deletes the snapshot recorded in exposure (if any) and the DataUpload's source VolumeSnapshot
+// (Velero deletes it after every data movement, whatever the outcome).
+Status CleanUpSnapshot(resource::Store& store, const resource::Object& data_upload,
+                       const resource::Object& exposure);
+
+// DataDownload: provision the volume the snapshot is restored into. nullopt: not yet.
+Result<std::optional<resource::Object>> ExposeRestoreTarget(resource::Store& store,
+                                                            const resource::Object& data_download,
+                                                            const RecordFn& record);
+// After a successful restore: PV + binding of the target PVC; marks the exposure "bound".
+Status BindRestoredVolume(resource::Store& store, const resource::Object& data_download,
+                          const RecordFn& record, const resource::Object& exposure);
+// Removes the provisioned volume unless it was bound to the target PVC.
+Status CleanUpRestoreTarget(resource::Store& store, const resource::Object& exposure);
+
+}  // namespace ferry::controlplane
