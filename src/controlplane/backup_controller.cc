@@ -5,6 +5,9 @@
 
 #include "controlplane/backup_metadata.h"
 #include "controlplane/bsl.h"
+#include "controlplane/backup_repository_controller.h"
+#include "controlplane/repository_ensurer.h"
+#include "datapath/datapath.h"
 #include "controlplane/dpa_controller.h"
 #include "controlplane/server_common.h"
 #include "resource/label_selector.h"
@@ -100,6 +103,37 @@ Result<Object> ChooseSnapshotClass(resource::Store& store, const Object& backup,
                             "=true for driver " + (driver.empty() ? std::string("ferry.local/*") : driver));
   }
   return matching.front();
+}
+
+// Creates the Kopia repository of a volume namespace before its first DataUpload, with the
+// algorithms the DataProtectionApplication configured (velero.podConfig.env KOPIA_*_ALGORITHM,
+// else this process's environment): in OADP 1.4 the Velero server, which carries that env, is
+// the one that creates repositories, and the choice applies only at creation. An existing
+// repository is only opened. Failures are left for the DataUpload to report.
+Status PrepareNamespaceRepository(resource::Store& store, const std::string& velero_ns,
+                                  const std::string& volume_ns, const std::string& bsl) {
+  RepositoryKey key;
+  key.velero_namespace = velero_ns;
+  key.volume_namespace = volume_ns;
+  key.bsl = bsl;
+  FERRY_ASSIGN_OR_RETURN(datapath::RepositoryLocation location, ResolveRepositoryLocation(store, key));
+  datapath::NewRepositoryAlgorithms algorithms = AlgorithmsFromEnvironment();
+  FERRY_ASSIGN_OR_RETURN(auto configured, ConfiguredRepositoryAlgorithms(store, velero_ns));
+  if (configured.count("hash")) algorithms.hash = configured["hash"];
+  if (configured.count("encryption")) algorithms.encryption = configured["encryption"];
+  if (configured.count("splitter")) algorithms.splitter = configured["splitter"];
+  auto session = datapath::ConnectOrCreate(location, algorithms, /*create_if_missing=*/true);
+  if (!session.ok()) {
+    // Another process may have created it a moment ago.
+    session = datapath::ConnectOrCreate(location, algorithms, /*create_if_missing=*/false);
+  }
+  if (!session.ok()) return session.status();
+  datapath::RepositoryInfo info = datapath::Describe(**session);
+  if (info.created) {
+    LogInfo("created the repository of namespace " + volume_ns + " at " + info.location + " (" + info.hash + ", " +
+            info.encryption + ", " + info.splitter + ")");
+  }
+  return Status::OK();
 }
 
 // A copy of an object fit for the backup metadata: no resourceVersion, no managed fields.
@@ -199,12 +233,17 @@ Status BackupRun::CreateOperations() {
   }
 
   int snapshots_attempted = 0, operations_attempted = 0, total_items = 0;
+  std::set<std::string> prepared_namespaces;
   for (const Object& pvc : pvcs) {
     const std::string pvc_ns = resource::Namespace(pvc);
     const std::string pvc_name = resource::Name(pvc);
     if (!NamespaceIncluded(pvc_ns, included, excluded)) continue;
     const std::string ref = pvc_ns + "/" + pvc_name;
     ++total_items;
+    if (prepared_namespaces.insert(pvc_ns).second) {
+      Status prepared = PrepareNamespaceRepository(store_, ns(), pvc_ns, Bsl());
+      if (!prepared.ok()) LogWarning("repository of namespace " + pvc_ns + ": " + prepared.message());
+    }
     std::string volume = resource::StringAt(pvc, "spec.volumeName");
     if (volume.empty()) {
       errors.Add(pvc_ns, "PVC " + ref + " is not bound to a volume (spec.volumeName is empty)");

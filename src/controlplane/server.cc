@@ -1,0 +1,152 @@
+#include "controlplane/server.h"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <thread>
+
+#include "controlplane/backup_sync.h"
+#include "controlplane/dpa_controller.h"
+
+namespace ferry::controlplane {
+
+using resource::Object;
+
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Worker {
+  std::thread thread;
+  std::atomic<bool> done{false};
+  Status result;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  std::atomic<bool> stopping{false};
+  std::map<std::string, std::unique_ptr<Worker>> workers;  // "backup/ns/name", "restore/...", "delete/..."
+  std::map<std::string, int64_t> retry_after_ms;            // failed workers' keys
+
+  // Starts `job` in a worker thread with its own store handle, unless one runs for key already
+  // or the key failed recently.
+  void Start(const std::string& key, std::function<Status(resource::Store&)> job) {
+    if (workers.count(key)) return;
+    if (auto it = retry_after_ms.find(key); it != retry_after_ms.end() && it->second > NowMs()) return;
+    auto worker = std::make_unique<Worker>();
+    Worker* w = worker.get();
+    StoreFactory open = options.open_store;
+    w->thread = std::thread([w, open, job = std::move(job), key]() {
+      auto store = open();
+      w->result = store.ok() ? job(**store) : store.status();
+      if (!w->result.ok()) LogError(key + ": " + w->result.message());
+      w->done = true;
+    });
+    workers[key] = std::move(worker);
+  }
+
+  void Reap() {
+    for (auto it = workers.begin(); it != workers.end();) {
+      if (!it->second->done) {
+        ++it;
+        continue;
+      }
+      it->second->thread.join();
+      if (!it->second->result.ok()) {
+        retry_after_ms[it->first] = NowMs() + options.retry_delay_ms;
+      } else {
+        retry_after_ms.erase(it->first);
+      }
+      it = workers.erase(it);
+    }
+  }
+
+  void JoinAll() {
+    stopping = true;
+    for (auto& [key, w] : workers) w->thread.join();
+    workers.clear();
+  }
+
+  Status Pass(resource::Store& store) {
+    Status s = ReconcileDataProtectionApplications(store);
+    if (!s.ok()) LogError("reconciling DataProtectionApplications: " + s.message());
+    s = ProcessDeleteBackupRequests(store);
+    if (!s.ok()) LogError("processing DeleteBackupRequests: " + s.message());
+    auto expired = ExpireBackups(store);
+    if (!expired.ok()) LogError("expiring backups: " + expired.status().message());
+
+    FERRY_ASSIGN_OR_RETURN(auto backups, store.List("Backup", {}));
+    for (const Object& backup : backups) {
+      const std::string ns = resource::Namespace(backup);
+      const std::string name = resource::Name(backup);
+      const std::string id = ns + "/" + name;
+      if (!resource::DeletionTimestamp(backup).empty()) {
+        if (!resource::HasFinalizer(backup, kBackupDeletionFinalizer)) continue;
+        // The backup's own worker sees the deletion and returns; the deletion waits for it.
+        if (workers.count("backup/" + id)) continue;
+        BackupDeletionOptions o = options.deletion;
+        o.stop = &stopping;
+        Start("delete/" + id, [ns, name, o](resource::Store& st) { return DeleteBackup(st, ns, name, o); });
+        continue;
+      }
+      std::string phase = resource::StringAt(backup, "status.phase");
+      if (IsTerminalBackupPhase(phase) || phase == kPhaseDeleting) continue;
+      BackupControllerOptions o = options.backup;
+      o.stop = &stopping;
+      Start("backup/" + id, [ns, name, o](resource::Store& st) { return RunBackup(st, ns, name, o); });
+    }
+    FERRY_ASSIGN_OR_RETURN(auto restores, store.List("Restore", {}));
+    for (const Object& restore : restores) {
+      std::string phase = resource::StringAt(restore, "status.phase");
+      if (IsTerminalBackupPhase(phase) || !resource::DeletionTimestamp(restore).empty()) continue;
+      const std::string ns = resource::Namespace(restore);
+      const std::string name = resource::Name(restore);
+      RestoreControllerOptions o = options.restore;
+      o.stop = &stopping;
+      Start("restore/" + ns + "/" + name, [ns, name, o](resource::Store& st) { return RunRestore(st, ns, name, o); });
+    }
+    return Status::OK();
+  }
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) { impl_->options = std::move(options); }
+
+Server::~Server() {
+  if (impl_) impl_->JoinAll();
+}
+
+Status Server::Run(const std::atomic<bool>& stop) {
+  FERRY_ASSIGN_OR_RETURN(auto store, impl_->options.open_store());
+  FERRY_RETURN_IF_ERROR(FailInterruptedBackups(*store));
+  FERRY_RETURN_IF_ERROR(FailInterruptedRestores(*store));
+  LogInfo("server started");
+  int64_t next_sync_ms = 0;
+  while (!stop.load()) {
+    auto version = store->CurrentResourceVersion();
+    if (!version.ok()) {
+      LogError("reading the store: " + version.status().message());
+      std::this_thread::sleep_for(std::chrono::milliseconds(impl_->options.poll_interval_ms));
+      continue;
+    }
+    if (NowMs() >= next_sync_ms) {
+      auto synced = SyncBackupsFromStorageLocations(*store);
+      if (!synced.ok()) LogError("backup sync: " + synced.status().message());
+      next_sync_ms = NowMs() + impl_->options.sync_period_ms;
+    }
+    Status s = impl_->Pass(*store);
+    if (!s.ok()) LogError(s.message());
+    impl_->Reap();
+    // Wake on the next change, or after the poll interval (TTL, timeouts, retries, sync).
+    (void)store->WaitForChange(*version, impl_->options.poll_interval_ms);
+  }
+  LogInfo("server stopping");
+  impl_->JoinAll();
+  return Status::OK();
+}
+
+}  // namespace ferry::controlplane
