@@ -13,7 +13,7 @@ namespace ferry::maintenance {
 namespace {
 
 // Flush deletions in batches, as kopia does, so pending entries never hold a million infos.
-constexpr int64_t kFlushEvery = 100'000;
+constexpr int64_t kFlushEvery = 50'000;
 
 // Walks snapshot trees and records every reachable content. Directories and indirect lists are
 // read once however many snapshots share them.
