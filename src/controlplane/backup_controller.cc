@@ -201,9 +201,7 @@ Status BackupRun::Start() {
   resource::AddFinalizer(updated, kBackupDeletionFinalizer);
   resource::SetLabel(updated, std::string(kStorageLocationLabel), SanitizeLabelValue(resource::Name(bsl)));
   updated["spec"]["storageLocation"] = resource::Name(bsl);
-  if (!resource::StringAt(backup_, "spec.ttl").empty() || true) {
-    updated["spec"]["ttl"] = resource::GoDuration(ttl);
-  }
+  updated["spec"]["ttl"] = resource::GoDuration(ttl);  // Velero writes the default back
   updated["status"]["phase"] = kPhaseInProgress;
   updated["status"]["version"] = 1;
   updated["status"]["formatVersion"] = "1.1.0";
