@@ -247,7 +247,16 @@ TEST_F(MaintenanceTest, FaultsLeaveTheRepositoryConsistentAndARerunFinishes) {
   DeleteSnapshot(repository_.get(), ids[0]);
   DeleteSnapshot(repository_.get(), ids[1]);
 
-  // 1. An abort right after snapshot GC marked things deleted.
+  // 1. The index blob holding snapshot GC's deletion marks cannot be written.
+  faults_->FailMatching(blob::Op::kPut, "xn", 1);
+  auto failed_index = RunMaintenance(repository_.get(), true, Safety::kNone);
+  EXPECT_FALSE(failed_index.ok());
+  EXPECT_EQ(faults_->Counters().Injected(blob::Op::kPut), 1);
+  faults_->ClearFaults();
+  ExpectRestores(ids[2], srcs[2]);
+  repository_ = Open(faults_);
+
+  // 2. An abort right after snapshot GC marked things deleted.
   RunOptions abort_opts;
   abort_opts.full = true;
   abort_opts.safety = Safety::kNone;
@@ -259,18 +268,22 @@ TEST_F(MaintenanceTest, FaultsLeaveTheRepositoryConsistentAndARerunFinishes) {
   EXPECT_EQ(aborted.status().code(), StatusCode::kCancelled);
   ExpectRestores(ids[2], srcs[2]);
 
-  // 2. Puts of new packs fail during the rewrite.
-  faults_->FailMatching(blob::Op::kPut, "p", 2);
+  // 3. The deletion watermark cannot be written.
+  faults_->ResetCounters();
+  faults_->FailMatching(blob::Op::kPut, "xw", 1);
   auto failed_puts = RunMaintenance(repository_.get(), true, Safety::kNone);
   EXPECT_FALSE(failed_puts.ok());
+  EXPECT_EQ(faults_->Counters().Injected(blob::Op::kPut), 1);
   faults_->ClearFaults();
   ExpectRestores(ids[2], srcs[2]);
 
-  // 3. Deletes fail half-way through blob GC.
+  // 4. Deletes of packs fail in blob GC.
   repository_ = Open(faults_);
+  faults_->ResetCounters();
   faults_->FailMatching(blob::Op::kDelete, "p", -1);
   auto failed_deletes = RunMaintenance(repository_.get(), true, Safety::kNone);
   EXPECT_FALSE(failed_deletes.ok());
+  EXPECT_GT(faults_->Counters().Injected(blob::Op::kDelete), 0);
   faults_->ClearFaults();
   ExpectRestores(ids[2], srcs[2]);
 
