@@ -351,6 +351,9 @@ TEST_F(MaintenanceTest, ScheduleBlobRecordsRunsNewestFirst) {
   ASSERT_EQ(gc.size(), 1u);
   EXPECT_TRUE(gc[0].success);
   EXPECT_GT(s->next_full_ns, gc[0].start_ns);
+  // Nothing to rewrite: no rewrite is recorded, so blob deletion ran in the same run.
+  EXPECT_TRUE(s->Runs(kTaskRewriteContentsFull).empty());
+  EXPECT_EQ(s->Runs(kTaskDeleteOrphanedBlobsFull).size(), 1u);
   ASSERT_TRUE(RunMaintenance(repository_.get(), true, Safety::kFull).ok());
   s = ReadSchedule(repository_.get());
   gc = s->Runs(kTaskSnapshotGc);

@@ -23,12 +23,15 @@ class Runner {
 
   // Runs one task and records it in the schedule's history (kopia's ReportRun): the history is
   // what later runs use to decide when deleted entries may be dropped.
-  Status Task(const std::string& name, const std::function<Status()>& body) {
+  // A successful run that changed nothing is not recorded when `record_if_ok` says so: a rewrite
+  // that moved no content orphaned no pack, so it must not hold back blob deletion for an hour.
+  Status Task(const std::string& name, const std::function<Status()>& body, const bool* record_if_ok = nullptr) {
     if (ctx_.options->before_task) FERRY_RETURN_IF_ERROR(ctx_.options->before_task(name));
     RunInfo run;
     run.start_ns = ctx_.NowNanos();
     Status s = body();
     run.end_ns = ctx_.NowNanos();
+    if (s.ok() && record_if_ok && !*record_if_ok) return Status::OK();
     run.success = s.ok();
     if (!s.ok()) run.error = s.message();
     schedule_.ReportRun(name, run);
@@ -50,11 +53,13 @@ class Runner {
     // Dropping before rewriting: contents whose deletion is final are not copied again.
     FERRY_RETURN_IF_ERROR(DropDeleted(gc));
     if (ShouldRewrite(/*full=*/true)) {
+      bool moved = false;
       FERRY_RETURN_IF_ERROR(Task(kTaskRewriteContentsFull, [&]() -> Status {
         FERRY_ASSIGN_OR_RETURN(auto r, RewriteShortPacks(ctx_, ""));
         report.contents_rewritten += r.rewritten;
+        moved = r.rewritten > 0;
         return Status::OK();
-      }));
+      }, &moved));
     } else {
       ctx_.Note("Previous content rewrite has not been finalized yet, waiting until the next blob deletion.");
     }
@@ -66,11 +71,13 @@ class Runner {
     RunReport& report = *ctx_.report;
     FERRY_RETURN_IF_ERROR(EpochTasks(/*full=*/false));
     if (ShouldRewrite(/*full=*/false)) {
+      bool moved = false;
       FERRY_RETURN_IF_ERROR(Task(kTaskRewriteContentsQuick, [&]() -> Status {
         FERRY_ASSIGN_OR_RETURN(auto r, RewriteShortPacks(ctx_, "q"));
         report.contents_rewritten += r.rewritten;
+        moved = r.rewritten > 0;
         return Status::OK();
-      }));
+      }, &moved));
     }
     return DeleteBlobs(kTaskDeleteOrphanedBlobsQuick);
   }
