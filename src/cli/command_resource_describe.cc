@@ -1,5 +1,6 @@
 // ferry describe KIND NAME [-n NS]: kubectl's describe layout for custom resources — the
 // identity first, then every field with camelCase names spelled out ("Backup Storage Location").
+#include <algorithm>
 #include <cctype>
 #include <memory>
 #include <ostream>
@@ -67,13 +68,16 @@ void DescribeValue(const Object& v, int indent, std::ostream& out);
 
 void DescribeMap(const Object& m, int indent, std::ostream& out) {
   size_t width = 0;
+  std::vector<std::string> keys;  // sorted, as kubectl walks unstructured maps
   for (auto it = m.begin(); it != m.end(); ++it) {
+    keys.push_back(it.key());
     if (!it.value().is_object() && !it.value().is_array()) width = std::max(width, Label(it.key()).size());
   }
+  std::sort(keys.begin(), keys.end());
   std::string pad(indent, ' ');
-  for (auto it = m.begin(); it != m.end(); ++it) {
-    std::string label = Label(it.key()) + ":";
-    const Object& v = it.value();
+  for (const auto& key : keys) {
+    std::string label = Label(key) + ":";
+    const Object& v = m[key];
     if ((v.is_object() || v.is_array()) && !v.empty()) {
       out << pad << label << "\n";
       DescribeValue(v, indent + 2, out);

@@ -175,8 +175,24 @@ Result<Object> Convert(const YAML::Node& node) {
 
 bool IsPrintable(unsigned char c) { return c >= 0x20 || c == '\t'; }
 
+// go-yaml v2 tags plain "2006-1-2..." scalars as timestamps, so kubectl quotes such strings
+// (creationTimestamp: "2026-11-27T18:00:00Z").
+bool LooksLikeTimestamp(const std::string& s) {
+  size_t i = 0;
+  auto digits = [&](size_t min, size_t max) {
+    size_t n = 0;
+    while (i < s.size() && n < max && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++n;
+    return n >= min;
+  };
+  if (!digits(4, 4) || i >= s.size() || s[i++] != '-' || !digits(1, 2) || i >= s.size() || s[i++] != '-' ||
+      !digits(1, 2)) {
+    return false;
+  }
+  return i == s.size() || s[i] == 'T' || s[i] == 't' || s[i] == ' ';
+}
+
 // Would a plain scalar of s read back as something other than the string s?
-bool ResolvesToNonString(const std::string& s) { return !ResolvePlain(s).is_string(); }
+bool ResolvesToNonString(const std::string& s) { return !ResolvePlain(s).is_string() || LooksLikeTimestamp(s); }
 
 // libyaml's analysis: may s be written plain in block context?
 bool PlainAllowed(const std::string& s) {

@@ -99,7 +99,7 @@ TEST(Yaml, EmitsLikeKubectl) {
                  "finalizers": ["a", "b"]},
     "data": {"num": "123", "empty": "", "star": "*", "colon": "a: b", "plain": "hello",
              "multi": "x\ny\n", "nothing": null, "flag": true, "n": 5,
-             "emptyMap": {}, "emptyList": [], "spaces": " padded "},
+             "emptyMap": {}, "emptyList": [], "spaces": " padded ", "time": "2026-11-27T18:00:00Z"},
     "items": [{"name": "a", "value": 1}, [1, 2], "s"]
   })");
   std::string yaml = ToYaml(o);
@@ -120,6 +120,7 @@ TEST(Yaml, EmitsLikeKubectl) {
             "  plain: hello\n"
             "  spaces: ' padded '\n"
             "  star: '*'\n"
+            "  time: \"2026-11-27T18:00:00Z\"\n"
             "items:\n"
             "- name: a\n"
             "  value: 1\n"
