@@ -261,7 +261,11 @@ Status RestoreRun::BindVolume(const Object& dd) {
   if (!volume.empty()) {
     FERRY_ASSIGN_OR_RETURN(pv, store_.Get("PersistentVolume", "", volume));
   } else {
-    std::string dynamic = resource::StringAt(pvc, "spec.selector.matchLabels." + std::string(kDynamicPvRestoreLabel));
+    // (the label key holds dots, so no dotted path)
+    std::string dynamic;
+    if (pvc.contains("spec") && pvc["spec"].contains("selector") && pvc["spec"]["selector"].contains("matchLabels")) {
+      dynamic = pvc["spec"]["selector"]["matchLabels"].value(std::string(kDynamicPvRestoreLabel), std::string());
+    }
     resource::ListOptions options;
     options.selector = resource::LabelSelector::Equals({{std::string(kDynamicPvRestoreLabel), dynamic}});
     FERRY_ASSIGN_OR_RETURN(auto pvs, store_.List("PersistentVolume", options));
