@@ -182,8 +182,11 @@ Status RestoreRun::CreateOperations() {
     } else if (existing.status().code() != StatusCode::kNotFound) {
       return existing.status();
     }
+    // Its own StorageClass when that one provisions volumes here, else the default one.
     std::string storage_class = resource::StringAt(item, "spec.storageClassName");
-    if (storage_class.empty() || !store_.Get("StorageClass", "", storage_class).ok()) {
+    auto own_class = storage_class.empty() ? Result<Object>(Status::NotFound("none"))
+                                           : store_.Get("StorageClass", "", storage_class);
+    if (!own_class.ok() || resource::StringAt(*own_class, "provisioner") != kHostPathProvisioner) {
       if (default_class.empty()) {
         FERRY_ASSIGN_OR_RETURN(default_class, EnsureDefaultStorageClass(store_, options_.volume_root));
       }
