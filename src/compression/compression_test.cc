@@ -917,6 +917,25 @@ TEST(Crc32cTest, HardwareAndPortableAgree) {
   }
 }
 
+// The hardware path runs three interleaved streams over 3 x 8 KiB and 3 x 256 byte blocks and
+// combines them: lengths around those block sizes, at odd offsets, must match the table loop.
+TEST(Crc32cTest, InterleavedBlocksAgreeWithPortable) {
+  const Bytes data = RandomBytes(200000, 17);
+  for (size_t offset : {0u, 3u}) {
+    for (size_t n : {767u, 768u, 769u, 1543u, 24575u, 24576u, 24577u, 25343u, 49152u + 768u + 13u,
+                     199990u}) {
+      const uint8_t* p = data.data() + offset;
+      const uint32_t portable = crc32c::ExtendPortable(0, p, n);
+      EXPECT_EQ(crc32c::Value(p, n), portable) << offset << " " << n;
+      const size_t split = n / 3 + 5;  // an unaligned split point
+      EXPECT_EQ(crc32c::Extend(crc32c::Value(p, split), p + split, n - split), portable) << n;
+      if (crc32c::HardwareAvailable()) {
+        EXPECT_EQ(crc32c::ExtendHardware(0, p, n), portable) << n;
+      }
+    }
+  }
+}
+
 TEST(Crc32cTest, MaskRoundTrips) {
   for (uint32_t v : {0u, 1u, 0xe3069283u, 0xffffffffu, 0x80000000u}) {
     EXPECT_EQ(crc32c::Unmask(crc32c::Mask(v)), v);
