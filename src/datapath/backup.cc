@@ -119,7 +119,7 @@ Result<BackupResult> Backup(Session& session, const BackupRequest& request) {
     request.progress(p);
   };
   ProgressTicker ticker(request.progress ? std::function<void()>(report) : nullptr,
-                        std::chrono::milliseconds(250));
+                        std::chrono::milliseconds(std::max(1, request.progress_interval_ms)));
   Result<snapshot::SnapshotManifest> m =
       request.block ? uploader.SnapshotBlock(source, request.path,
                                              std::filesystem::path(request.path).filename().string())

@@ -109,8 +109,15 @@ struct Uploader::Impl {
     if (n < 1) n = 1;
     threads = n;
     file_pool = std::make_unique<WorkPool>(size_t(n), size_t(2 * n));
-    chunk_pool = std::make_unique<WorkPool>(size_t(n), 1);
+    chunk_pool = std::make_unique<WorkPool>(size_t(n), 0);
     streams = std::make_unique<StreamUploader>(r, chunk_pool.get(), p, options.cancel);
+  }
+
+  ~Impl() {
+    // Pools before `streams`: a chunk task that has finished may still be dropping its buffer,
+    // whose deleter returns it to `streams`' free list.
+    file_pool.reset();
+    chunk_pool.reset();
   }
 
   bool Cancelled() const { return options.cancel && options.cancel->load(); }
