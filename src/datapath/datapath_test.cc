@@ -410,15 +410,26 @@ TEST_F(DatapathTest, AlgorithmsApplyAtCreationOnly) {
   EXPECT_NE(bad.status().message().find("BLAKE2B-256-128"), std::string::npos) << bad.status().message();
 }
 
-TEST_F(DatapathTest, MaintenanceRunsOrIsReportedUnsupported) {
+TEST_F(DatapathTest, MaintenanceRunsAsVeleroOwnerOnly) {
   auto session = Connect();
   ASSERT_NE(session, nullptr);
-  auto r = RunMaintenance(*session, MaintenanceRequest{});
-  if (!r.ok()) {
-    EXPECT_EQ(r.status().code(), StatusCode::kUnsupported) << r.status().ToString();
-  } else {
-    EXPECT_FALSE(r->summary.empty());
-  }
+  fs::path volume = dir_.path() / "volume";
+  MakeVolume(volume, 5);
+  auto backup = Backup(*session, VeleroBackup(volume.string(), "pvc1", "du-1"));
+  ASSERT_TRUE(backup.ok());
+  ASSERT_TRUE(ForgetSnapshots(*session, {backup->snapshot_id}).ok());
+  // The repository was created with Velero's owner, default@default.
+  MaintenanceRequest full;
+  full.full = true;
+  full.safety_none = true;
+  auto r = RunMaintenance(*session, full);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(r->summary.find("full maintenance"), std::string::npos) << r->summary;
+  MaintenanceRequest other;
+  other.owner = "someone@else";
+  auto refused = RunMaintenance(*session, other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("default@default"), std::string::npos) << refused.status().message();
 }
 
 // --- LocationStore ------------------------------------------------------------------------------
