@@ -19,7 +19,7 @@ Result<std::optional<Object>> DataDownloadController::Expose(Object& obj) {
   if (resource::StringAt(obj, "spec.snapshotID").empty()) {
     return Status::InvalidArgument("spec.snapshotID is empty");
   }
-  return ExposeRestoreTarget(store_, obj, [this, &obj](const Object& exposure) { return RecordExposure(obj, exposure); });
+  return ExposeRestoreTarget(store_, obj, {options_.snapshot_root, options_.volume_root}, [this, &obj](const Object& exposure) { return RecordExposure(obj, exposure); });
 }
 
 Status DataDownloadController::CleanUp(const Object& obj) { return CleanUpRestoreTarget(store_, ExposureOf(obj)); }

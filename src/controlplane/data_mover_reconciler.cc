@@ -123,7 +123,8 @@ Status DataMoverReconciler::Reconcile(std::string_view namespace_name, std::stri
 }
 
 Status DataMoverReconciler::ReconcileNew(Object obj) {
-  if (!ReadyToClaim(obj)) return Status::OK();
+  // A cancelled object is claimed at once so that it can end Canceled.
+  if (!resource::BoolAt(obj, "spec.cancel") && !ReadyToClaim(obj)) return Status::OK();
   obj["status"]["phase"] = phase::kAccepted;
   resource::SetLabel(obj, std::string(kAcceptedByLabel), SanitizeLabelValue(options_.node));
   resource::SetAnnotation(obj, std::string(kAcceptedByAnnotation), options_.node);

@@ -56,6 +56,8 @@ struct MoverOptions {
   int64_t checkpoint_interval_ns = 0;    // --checkpoint-interval (0: the uploader's default)
   int64_t resource_timeout_ms = 10 * 60 * 1000;
   std::string datamover_name = "velero";  // "" is always accepted too
+  std::string snapshot_root;  // ferry.local/copy snapshots (exposer.h)
+  std::string volume_root;    // ferry.local/hostpath volumes without parameters.root
 };
 
 class DataMoverReconciler {

@@ -38,7 +38,7 @@ Result<std::optional<Object>> DataUploadController::Expose(Object& obj) {
     return Status::InvalidArgument("type of snapshot exposer is not exist: snapshotType \"" + type +
                                    "\" (only CSI)");
   }
-  return ExposeSnapshot(store_, obj, [this, &obj](const Object& exposure) { return RecordExposure(obj, exposure); });
+  return ExposeSnapshot(store_, obj, {options_.snapshot_root, options_.volume_root}, [this, &obj](const Object& exposure) { return RecordExposure(obj, exposure); });
 }
 
 Status DataUploadController::CleanUp(const Object& obj) { return CleanUpSnapshot(store_, obj, ExposureOf(obj)); }
@@ -96,6 +96,13 @@ Result<DataPathManager::TransferFn> DataUploadController::MakeTransfer(const Obj
 Status DataUploadController::Complete(const Object& obj, const TransferOutcome& outcome, Object& status_patch) {
   status_patch["snapshotID"] = outcome.snapshot_id;
   status_patch["path"] = ExposedPath(ExposureOf(obj));
+  if (outcome.resumed) {
+    // Not a Velero field: an annotation, so the upstream CRD schema keeps the object valid.
+    Object patch;
+    patch["metadata"]["annotations"][std::string(kResumedAnnotation)] = "true";
+    auto r = store_.MergePatch("DataUpload", resource::Namespace(obj), resource::Name(obj), patch);
+    if (!r.ok()) return r.status();
+  }
   return Status::OK();
 }
 

@@ -28,15 +28,23 @@ namespace ferry::controlplane {
 
 using RecordFn = std::function<Status(const resource::Object& exposure)>;
 
-// Exposure JSON: {"path", "volumeMode": "Filesystem"|"Block", "driver", "snapshot" (what
-// DeleteSnapshot removes), "provisioned" (restore: the new volume), "bound" (restore: handed to
-// the PVC, no longer temporary)}.
+struct ExposerOptions {
+  // Where ferry.local/copy snapshots go unless the VolumeSnapshotClass has parameters.snapshotRoot.
+  // ferry.local/reflink snapshots go to <volume's directory>/.ferry-snapshots (same filesystem).
+  std::string snapshot_root;
+  // Root of ferry.local/hostpath volumes when the StorageClass has no parameters.root.
+  std::string volume_root;
+};
+
+// Exposure JSON: {"path", "volumeMode": "Filesystem"|"Block", "driver", "sourcePath",
+// "snapshot" (the copy DeleteSnapshot removes; absent for live), "provisioned" (restore: the new
+// volume), "pv", "bound" (restore: handed to the PVC, no longer temporary)}.
 std::string ExposedPath(const resource::Object& exposure);
 bool ExposedBlock(const resource::Object& exposure);
 
 // DataUpload: snapshot the source volume. nullopt while the VolumeSnapshot is not ready.
 Result<std::optional<resource::Object>> ExposeSnapshot(resource::Store& store, const resource::Object& data_upload,
-                                                       const RecordFn& record);
+                                                       const ExposerOptions& options, const RecordFn& record);
 // Deletes the snapshot recorded in exposure (if any) and the DataUpload's source VolumeSnapshot
 // (Velero deletes it after every data movement, whatever the outcome).
 Status CleanUpSnapshot(resource::Store& store, const resource::Object& data_upload,
@@ -45,7 +53,7 @@ Status CleanUpSnapshot(resource::Store& store, const resource::Object& data_uplo
 // DataDownload: provision the volume the snapshot is restored into. nullopt: not yet.
 Result<std::optional<resource::Object>> ExposeRestoreTarget(resource::Store& store,
                                                             const resource::Object& data_download,
-                                                            const RecordFn& record);
+                                                            const ExposerOptions& options, const RecordFn& record);
 // After a successful restore: PV + binding of the target PVC; marks the exposure "bound".
 Status BindRestoredVolume(resource::Store& store, const resource::Object& data_download,
                           const RecordFn& record, const resource::Object& exposure);

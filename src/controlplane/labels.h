@@ -42,6 +42,9 @@ inline constexpr std::string_view kVolumeSnapshotClassLabel = "velero.io/csi-vol
 // as JSON, so that cleanup finds every temporary object after a restart too.
 inline constexpr std::string_view kExposedAnnotation = "ferry.io/exposed";
 
+// Set on a DataUpload whose upload continued from the checkpoint of an interrupted run.
+inline constexpr std::string_view kResumedAnnotation = "ferry.io/resumed-from-checkpoint";
+
 // Kopia snapshot tags Velero writes (§7.1).
 inline constexpr std::string_view kSnapshotRequesterTag = "snapshot-requester";
 inline constexpr std::string_view kSnapshotUploaderTag = "snapshot-uploader";
