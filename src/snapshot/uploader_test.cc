@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 
 #include "blob/filesystem_storage.h"
 #include "cli/test_util.h"
@@ -243,6 +244,49 @@ TEST_F(UploaderTest, CheckpointsAreWrittenDuringLongUploadsAndRemovedAfterwards)
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 1u);  // the checkpoints were deleted once the snapshot completed
   EXPECT_TRUE(all->front().incomplete.empty());
+}
+
+TEST_F(UploaderTest, ACancelledUploadResumesFromItsCheckpointAtAnyDepth) {
+  fs::path src = dir_.path() / "src";
+  for (int i = 0; i < 36; ++i) {
+    WriteFile(src / ("d" + std::to_string(i % 3)) / "sub" / ("f" + std::to_string(i)), RandomBytes(1 << 20, uint32_t(50 + i)));
+  }
+  std::atomic<bool> cancel{false};
+  UploadOptions o;
+  o.parallelism = 1;
+  o.cancel = &cancel;
+  o.checkpoint_on_cancel = true;
+  o.tags = {{"tag:op", "one"}};
+  Uploader first(repository_.get(), o);
+  std::thread stopper([&] {
+    while (first.progress().hashed_bytes.load() < (6 << 20)) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    cancel = true;
+  });
+  auto m = first.SnapshotDirectory(Source(), src.string());
+  stopper.join();
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kCancelled);
+
+  // The checkpoint is a saved, incomplete manifest carrying the upload's tags.
+  Reopen();
+  auto all = ListSnapshots(repository_->manifests(), Source(), true);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->front().incomplete, std::string(kIncompleteCheckpoint));
+  EXPECT_EQ(all->front().tags.at("tag:op"), "one");
+
+  UploadOptions r;
+  r.parallelism = 1;
+  r.resume_checkpoint_id = all->front().id;
+  Uploader second(repository_.get(), r);
+  auto done = second.SnapshotDirectory(Source(), src.string());
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  // Files two levels down that the first run finished are taken without reading them again.
+  EXPECT_GE(second.progress().cached_bytes.load(), 5 << 20);  // d0/sub was not finished: found by path
+  EXPECT_EQ(second.progress().cached_bytes.load() + second.progress().hashed_bytes.load(), 36 << 20);
+  fs::path restored = RestoreWithInspector(done->id);
+  auto diff = RunShell("diff -r " + src.string() + " " + restored.string());
+  EXPECT_EQ(diff.exit_code, 0) << diff.text;
 }
 
 TEST_F(UploaderTest, UnreadableEntriesAreCountedNotFatal) {
