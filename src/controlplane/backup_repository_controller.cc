@@ -74,9 +74,28 @@ Status BackupRepositoryController::Reconcile(std::string_view namespace_name, st
   return MaybeStartMaintenance(std::move(*repository));
 }
 
-Status BackupRepositoryController::Prepare(const Object& repository) {
+Status BackupRepositoryController::Prepare(const Object& current) {
+  // Take the preparation lock with an update carrying the resourceVersion we read.
+  Object repository = current;
+  auto annotations = resource::Annotations(repository);
+  auto holder = annotations.find(std::string(kPreparingByAnnotation));
+  if (holder != annotations.end() && holder->second != options_.identity) {
+    auto at = resource::ParseRfc3339(annotations[std::string(kPreparingAtAnnotation)]);
+    if (at.ok() && resource::NowUnixSeconds() - *at < options_.preparation_lock_expiry_s) return Status::OK();
+  }
+  resource::SetAnnotation(repository, std::string(kPreparingByAnnotation), options_.identity);
+  resource::SetAnnotation(repository, std::string(kPreparingAtAnnotation), resource::NowRfc3339());
+  auto locked = store_.Update(repository);
+  if (!locked.ok()) {
+    return locked.status().code() == StatusCode::kConflict || locked.status().code() == StatusCode::kNotFound
+               ? Status::OK()
+               : locked.status();
+  }
+  repository = std::move(*locked);
   RepositoryKey key = RepositoryKeyOf(repository);
   Object patch = Object::object();
+  patch["metadata"]["annotations"][std::string(kPreparingByAnnotation)] = nullptr;
+  patch["metadata"]["annotations"][std::string(kPreparingAtAnnotation)] = nullptr;
   if (resource::StringAt(repository, "spec.maintenanceFrequency").empty()) {
     patch["spec"]["maintenanceFrequency"] = options_.default_maintenance_frequency;
   }

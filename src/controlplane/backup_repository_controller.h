@@ -33,6 +33,11 @@ inline constexpr std::string_view kMaintenanceByAnnotation = "ferry.io/maintenan
 inline constexpr std::string_view kMaintenanceStartedAnnotation = "ferry.io/maintenance-started-at";
 inline constexpr std::string_view kLastFullMaintenanceAnnotation = "ferry.io/last-full-maintenance";
 inline constexpr std::string_view kLastMaintenanceResultAnnotation = "ferry.io/last-maintenance-result";
+// Preparation lock: creating a repository is not safe from two processes at once, so the process
+// that prepares (connects to or creates) the repository first marks the BackupRepository with a
+// conditional update; the others wait for the phase it writes.
+inline constexpr std::string_view kPreparingByAnnotation = "ferry.io/preparing-by";
+inline constexpr std::string_view kPreparingAtAnnotation = "ferry.io/preparing-at";
 
 // KOPIA_HASHING_ALGORITHM / KOPIA_ENCRYPTION_ALGORITHM / KOPIA_SPLITTER_ALGORITHM of this process
 // (OADP 1.4). A value that is not a supported algorithm name is ignored with a warning, and
@@ -47,6 +52,7 @@ struct BackupRepositoryControllerOptions {
   int64_t full_maintenance_interval_s = 24 * 3600;
   // A lock older than this is taken to belong to a dead process.
   int64_t maintenance_lock_expiry_s = 3600;
+  int64_t preparation_lock_expiry_s = 120;
 };
 
 class BackupRepositoryController {
@@ -58,7 +64,8 @@ class BackupRepositoryController {
 
   Status Reconcile(std::string_view namespace_name, std::string_view name);
   // Prepares (connect or create) one repository now, whatever its phase; writes Ready/NotReady.
-  // For EnsureOptions::prepare.
+  // For EnsureOptions::prepare. Returns OK without doing anything while another process holds
+  // the preparation lock (the caller waits for the phase).
   Status Prepare(const resource::Object& repository);
 
   // Writes the result of a finished maintenance run, if any. Call from the Reconcile thread.

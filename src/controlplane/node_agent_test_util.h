@@ -91,7 +91,8 @@ class NodeAgentFixture : public ::testing::Test {
     store_ = std::move(resource::OpenSqliteStore(store_path_)).value();
     previous_sink_ = SetLogSink([this](LogLevel, std::string_view m) {
       std::lock_guard<std::mutex> lock(log_mutex_);
-      log_ += std::string(m) + "\n";
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_).count();
+      log_ += std::to_string(ms) + " " + std::string(m) + "\n";
     });
     Apply(R"(
 apiVersion: velero.io/v1
@@ -123,7 +124,7 @@ reclaimPolicy: Delete
   void TearDown() override {
     agents_.clear();
     SetLogSink(previous_sink_);
-    if (HasFailure()) std::cerr << "node agent log:\n" << Log() << "\n";
+    if (HasFailure() || getenv("FERRY_TEST_LOG")) std::cerr << "node agent log:\n" << Log() << "\n";
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -257,6 +258,7 @@ reclaimPolicy: Delete
   std::mutex log_mutex_;
   std::string log_;
   LogSink previous_sink_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace ferry::controlplane::testing
