@@ -114,6 +114,7 @@ class ServerE2eTest : public ::testing::Test {
       NodeAgentOptions o;
       o.mover.node = "node-1";
       o.mover.progress_interval_ms = 200;
+      o.mover.snapshot_root = (dir_ / "snapshots").string();
       o.namespace_name = kNs;
       o.idle_wait_ms = 100;
       o.resync_interval_ms = 500;
