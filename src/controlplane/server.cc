@@ -126,12 +126,24 @@ Status Server::Run(const std::atomic<bool>& stop) {
   FERRY_RETURN_IF_ERROR(FailInterruptedRestores(*store));
   LogInfo("server started");
   int64_t next_sync_ms = 0;
+  std::string last_locations;
   while (!stop.load()) {
     auto version = store->CurrentResourceVersion();
     if (!version.ok()) {
       LogError("reading the store: " + version.status().message());
       std::this_thread::sleep_for(std::chrono::milliseconds(impl_->options.poll_interval_ms));
       continue;
+    }
+    // Sync every period, and at once when a location appears or changes (a DPA was applied).
+    std::string locations;
+    if (auto bsls = store->List("BackupStorageLocation", {}); bsls.ok()) {
+      for (const Object& bsl : *bsls) {
+        locations += resource::Uid(bsl) + ":" + std::to_string(resource::IntAt(bsl, "metadata.generation")) + ",";
+      }
+    }
+    if (locations != last_locations) {
+      last_locations = locations;
+      next_sync_ms = 0;
     }
     if (NowMs() >= next_sync_ms) {
       auto synced = SyncBackupsFromStorageLocations(*store);
