@@ -617,9 +617,12 @@ Result<SnapshotManifest> Uploader::SnapshotDirectory(const SourceInfo& source, c
   if (parent) im.LoadPrevious(root, &parent->root_entry);
 
   im.StartEstimate(local_path);
-  im.Walk(root, fd);
-  close(fd);
+  // The walk blocks while the file pool is full, that is until the last files are being read;
+  // walking on its own thread lets WaitForRoot write checkpoints on schedule from the start.
+  std::thread walker([&im, root, fd] { im.Walk(root, fd); });
   Status s = im.WaitForRoot(source);
+  walker.join();
+  close(fd);
   std::unique_ptr<DirNode> root_owner(root);
   im.StopEstimate();
   if (im.Cancelled()) {
