@@ -62,15 +62,81 @@ bool InfoSupersedes(const ContentInfo& a, const ContentInfo& b) {
   return Supersedes(FromInfo(a), FromInfo(b));
 }
 
+// A content in a pack that no index blob names yet, without its pack ID (the pack's record holds
+// that once): 64 bytes, where a ContentInfo is 104 plus a heap copy of the pack ID. A first
+// backup of a million small files holds up to kIndexFlushEntries of these.
+struct PendingEntry {
+  ContentId id;
+  uint8_t format_version = 0;
+  bool deleted = false;
+  uint32_t pack_offset = 0;
+  uint32_t packed_length = 0;
+  uint32_t original_length = 0;
+  uint32_t compression_header = 0;
+  int64_t timestamp = 0;
+};
+
+PendingEntry ToPending(const ContentInfo& i) {
+  PendingEntry e;
+  e.id = i.id;
+  e.format_version = i.format_version;
+  e.deleted = i.deleted;
+  e.pack_offset = i.pack_offset;
+  e.packed_length = i.packed_length;
+  e.original_length = i.original_length;
+  e.compression_header = i.compression_header;
+  e.timestamp = i.timestamp;
+  return e;
+}
+
+// pack must outlive the returned entry.
+IndexEntry ToIndexEntry(const PendingEntry& p, std::string_view pack) {
+  IndexEntry e;
+  e.id = p.id;
+  e.pack_blob_id = pack;
+  e.pack_offset = p.pack_offset;
+  e.packed_length = p.packed_length;
+  e.original_length = p.original_length;
+  e.timestamp = p.timestamp;
+  e.deleted = p.deleted;
+  e.compression_header = p.compression_header;
+  e.format_version = p.format_version;
+  return e;
+}
+
+ContentInfo ToInfo(const PendingEntry& p, const std::string& pack) {
+  ContentInfo i = ToInfo(ToIndexEntry(p, pack));
+  return i;
+}
+
+// Sorts entries by ID, keeps the winning entry of each ID (kopia's rule) and builds the index.
+Result<Bytes> BuildIndex(std::vector<IndexEntry>* entries, int version) {
+  std::sort(entries->begin(), entries->end(), [](const IndexEntry& a, const IndexEntry& b) {
+    if (a.id != b.id) return a.id < b.id;
+    return Supersedes(b, a);  // the winner first
+  });
+  auto last = std::unique(entries->begin(), entries->end(),
+                          [](const IndexEntry& a, const IndexEntry& b) { return a.id == b.id; });
+  entries->erase(last, entries->end());
+  return IndexBuilder::BuildSorted(*entries, version);
+}
+
+// An index blob is written every this many contents stored in uploaded packs, rather than only
+// at Flush: the pending entries of a first backup of a million small files cost ~140 bytes each
+// (entry and location), so memory would grow with the tree. Each such blob adds one binary
+// search to lookups of this session, so they are not written more often.
+constexpr size_t kIndexFlushEntries = 100000;
+
 // A pack being filled, or sealed and waiting for its last writers, or being uploaded. Contents
 // are encrypted straight into `buf` (outside the manager's lock) at offsets reserved under it;
 // `buf` is allocated once, uninitialised, with room for every reservation, so it never moves.
 struct Pack {
   std::string id;
+  std::shared_ptr<const std::string> shared_id;  // what pending_location_ points to
   std::unique_ptr<uint8_t[]> buf;
   size_t size = 0;
   size_t capacity = 0;
-  std::vector<ContentInfo> entries;
+  std::vector<PendingEntry> entries;
   std::vector<bool> ready;  // entries whose bytes are written
   int writers = 0;          // reservations still being encrypted
   bool sealed = false;      // no more reservations; upload when writers == 0
@@ -172,6 +238,12 @@ class ContentManagerImpl : public ContentManager {
           for (Pack* p : to_upload) FinishAndUpload(p);
           return false;
         }
+        // A pack is sealed before a content would take it past the maximum size rather than after
+        // (as kopia does): two packs alive then hold at most 2 × max_pack_size, not that plus two
+        // chunks (the peak memory of a backup).
+        if (pack && !pack->entries.empty() && int64_t(pack->size + need) > format_.max_pack_size) {
+          SealLocked(cls, &to_upload);
+        }
         if (pack && pack->size + need > pack->capacity) SealLocked(cls, &to_upload);
         if (!to_upload.empty()) {
           // Upload what this writer sealed before waiting for room: it may be the room.
@@ -202,9 +274,9 @@ class ContentManagerImpl : public ContentManager {
       info.pack_blob_id = pack->id;
       info.pack_offset = uint32_t(offset);
       index = pack->entries.size();
-      pack->entries.push_back(info);
+      pack->entries.push_back(ToPending(info));
       pack->ready.push_back(false);
-      if (!info.deleted) pending_location_[id] = pack->id;
+      if (!info.deleted) pending_location_[id] = pack->shared_id.get();
       pack_ptr = pack.get();
       if (int64_t(pack->size) >= format_.max_pack_size) SealLocked(cls, &to_upload);
     }
@@ -230,7 +302,7 @@ class ContentManagerImpl : public ContentManager {
     bool from_memory = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (const ContentInfo* p = FindPendingLocked(id)) {
+      if (std::optional<ContentInfo> p = FindPendingLocked(id)) {
         info = *p;
         if (const Pack* pack = FindUnuploadedPackLocked(info.pack_blob_id)) {
           sealed.assign(pack->buf.get() + info.pack_offset,
@@ -258,7 +330,7 @@ class ContentManagerImpl : public ContentManager {
   Result<ContentInfo> GetContentInfo(const ContentId& id) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (const ContentInfo* p = FindPendingLocked(id)) return *p;
+      if (std::optional<ContentInfo> p = FindPendingLocked(id)) return *p;
     }
     auto committed = LookupCommitted(id);
     if (!committed) return Status::NotFound("content " + id.ToString() + " not found");
@@ -361,10 +433,6 @@ class ContentManagerImpl : public ContentManager {
     }
     for (Pack* p : to_upload) FinishAndUpload(p);
 
-    IndexBuilder builder;
-    std::vector<ContentId> committed_ids;
-    std::vector<std::string> committed_packs;
-    std::vector<ContentId> committed_deletions;
     {
       std::unique_lock<std::mutex> lock(mu_);
       uploaded_cv_.wait(lock, [this] { return uploads_in_progress_ == 0; });
@@ -373,22 +441,36 @@ class ContentManagerImpl : public ContentManager {
         upload_error_ = Status::OK();
         return s;
       }
-      for (const auto& [pack_id, entries] : uploaded_) {
+    }
+    std::lock_guard<std::mutex> index_lock(index_mu_);
+    return WriteIndexLocked(/*with_deletions=*/true);
+  }
+
+  // Writes one index blob naming every uploaded pack's contents (and, from Flush, the pending
+  // deletions), then drops them from the pending state: entries added meanwhile stay pending.
+  // Call with index_mu_ held (index writes are serialised; only they erase from uploaded_, so
+  // the pack IDs viewed below stay valid).
+  Status WriteIndexLocked(bool with_deletions) {
+    std::vector<IndexEntry> entries;
+    std::vector<std::string> committed_packs;
+    std::vector<ContentInfo> deletions;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      entries.reserve(uploaded_entries_ + (with_deletions ? pending_deletions_.size() : 0));
+      for (const auto& [pack_id, uploaded] : uploaded_) {
         committed_packs.push_back(pack_id);
-        for (const auto& e : entries) {
-          builder.Add(FromInfo(e));
-          committed_ids.push_back(e.id);
-        }
+        for (const auto& e : uploaded.entries) entries.push_back(ToIndexEntry(e, pack_id));
       }
-      for (const auto& [id, e] : pending_deletions_) {
-        builder.Add(FromInfo(e));
-        committed_deletions.push_back(id);
+      if (with_deletions) {
+        for (const auto& [id, e] : pending_deletions_) deletions.push_back(e);
       }
     }
-    if (builder.empty()) return Status::OK();
+    for (const auto& e : deletions) entries.push_back(FromInfo(e));
+    if (entries.empty()) return Status::OK();
     // The packs must be durable before an index that names them can be.
     FERRY_RETURN_IF_ERROR(storage_->Sync().WithContext("syncing packs before writing the index"));
-    FERRY_ASSIGN_OR_RETURN(Bytes index, builder.Build(format_.index_version));
+    FERRY_ASSIGN_OR_RETURN(Bytes index, BuildIndex(&entries, format_.index_version));
+    std::vector<IndexEntry>().swap(entries);
     auto blob_id = epochs_.WriteIndexBlob([&](const std::string& prefix) {
       return PutEncryptedBlob(storage_, *format_.hash, *format_.encryptor, prefix,
                               session_id_ + "-c1", index, format_.put_options);
@@ -404,9 +486,16 @@ class ContentManagerImpl : public ContentManager {
     {
       std::lock_guard<std::mutex> lock(mu_);
       // Everything in this index is now committed; entries added meanwhile stay pending.
-      for (const auto& id : committed_ids) pending_location_.erase(id);
-      for (const auto& p : committed_packs) uploaded_.erase(p);
-      for (const auto& id : committed_deletions) pending_deletions_.erase(id);
+      for (const auto& p : committed_packs) {
+        auto it = uploaded_.find(p);
+        for (const auto& e : it->second.entries) {
+          auto loc = pending_location_.find(e.id);
+          if (loc != pending_location_.end() && loc->second == it->second.id.get()) pending_location_.erase(loc);
+        }
+        uploaded_entries_ -= it->second.entries.size();
+        uploaded_.erase(it);
+      }
+      for (const auto& e : deletions) pending_deletions_.erase(e.id);
     }
     {
       std::lock_guard<std::mutex> slock(stats_mu_);
@@ -491,10 +580,10 @@ class ContentManagerImpl : public ContentManager {
       };
       for (const auto& pack : open_) {
         if (!pack) continue;
-        for (const auto& e : pack->entries) add(e);
+        for (const auto& e : pack->entries) add(ToInfo(e, pack->id));
       }
-      for (const auto& [id, pack] : sealed_) for (const auto& e : pack->entries) add(e);
-      for (const auto& [id, entries] : uploaded_) for (const auto& e : entries) add(e);
+      for (const auto& [id, pack] : sealed_) for (const auto& e : pack->entries) add(ToInfo(e, id));
+      for (const auto& [id, uploaded] : uploaded_) for (const auto& e : uploaded.entries) add(ToInfo(e, id));
       for (const auto& [id, e] : pending_deletions_) add(e);
     }
     std::vector<IndexEntry> pending_entries;
@@ -568,6 +657,7 @@ class ContentManagerImpl : public ContentManager {
     uint8_t rnd[16];
     FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(rnd, sizeof(rnd))));
     pack->id = std::string(1, kind) + HexEncode(ByteView(rnd, sizeof(rnd))) + "-" + session_id_;
+    pack->shared_id = std::make_shared<const std::string>(pack->id);
     // Room for a full pack plus one content past the limit (kopia closes a pack once it reaches
     // the limit) — only the touched pages cost memory.
     pack->capacity = kPackPreambleSize + std::max<size_t>(size_t(format_.max_pack_size), first_content) +
@@ -600,6 +690,8 @@ class ContentManagerImpl : public ContentManager {
   void FinishAndUpload(Pack* pack) {
     Status s = FinishPack(pack);
     if (s.ok()) s = storage_->PutBlob(pack->id, pack->bytes(), format_.put_options);
+    bool index_due = false;
+    {
     std::lock_guard<std::mutex> lock(mu_);
     --packs_alive_[pack->id[0] == 'q' ? 1 : 0];
     pack_cv_.notify_all();
@@ -608,7 +700,9 @@ class ContentManagerImpl : public ContentManager {
         std::lock_guard<std::mutex> slock(stats_mu_);
         stats_.packs_written++;
       }
-      uploaded_[pack->id] = std::move(pack->entries);
+      uploaded_entries_ += pack->entries.size();
+      uploaded_[pack->id] = UploadedPack{pack->shared_id, std::move(pack->entries)};
+      index_due = uploaded_entries_ >= kIndexFlushEntries;
     } else {
       // Nothing in this pack may be indexed; a later write of the same data stores it again.
       for (const auto& e : pack->entries) pending_location_.erase(e.id);
@@ -617,13 +711,25 @@ class ContentManagerImpl : public ContentManager {
     sealed_.erase(pack->id);  // destroys the pack
     --uploads_in_progress_;
     uploaded_cv_.notify_all();
+    }
+    // Bound the pending index: write it now from this uploader's thread (unless another index
+    // write is under way, which takes these entries too or leaves them for the next one).
+    if (index_due && index_mu_.try_lock()) {
+      Status w = WriteIndexLocked(/*with_deletions=*/false);
+      index_mu_.unlock();
+      if (!w.ok()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (upload_error_.ok()) upload_error_ = w;
+      }
+    }
   }
 
   Status FinishPack(Pack* pack) {
     size_t pad = PackPaddingLength(pack->size);
-    IndexBuilder local;
-    for (const auto& e : pack->entries) local.Add(FromInfo(e));
-    FERRY_ASSIGN_OR_RETURN(Bytes plain, local.Build(format_.index_version));
+    std::vector<IndexEntry> local;
+    local.reserve(pack->entries.size());
+    for (const auto& e : pack->entries) local.push_back(ToIndexEntry(e, pack->id));
+    FERRY_ASSIGN_OR_RETURN(Bytes plain, BuildIndex(&local, format_.index_version));
     size_t plain_len = plain.size();
     plain.resize(plain_len + 32);
     FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(plain.data() + plain_len, 32)));
@@ -651,24 +757,29 @@ class ContentManagerImpl : public ContentManager {
   }
 
   // The pending entry of `id` (in an open, uploading or uploaded-but-unindexed pack), if any.
-  const ContentInfo* FindPendingLocked(const ContentId& id) const {
+  std::optional<ContentInfo> FindPendingLocked(const ContentId& id) const {
     auto del = pending_deletions_.find(id);
-    if (del != pending_deletions_.end()) return &del->second;
+    if (del != pending_deletions_.end()) return del->second;
     auto loc = pending_location_.find(id);
-    if (loc == pending_location_.end()) return nullptr;
-    auto find_in = [&](const std::vector<ContentInfo>& entries, const std::vector<bool>* ready) -> const ContentInfo* {
+    if (loc == pending_location_.end()) return std::nullopt;
+    const std::string& pack_id = *loc->second;
+    auto find_in = [&](const std::vector<PendingEntry>& entries,
+                       const std::vector<bool>* ready) -> std::optional<ContentInfo> {
       for (size_t i = entries.size(); i-- > 0;) {
         // A content still being encrypted by another writer is not readable yet.
-        if (entries[i].id == id) return (!ready || (*ready)[i]) ? &entries[i] : nullptr;
+        if (entries[i].id == id) {
+          if (ready && !(*ready)[i]) return std::nullopt;
+          return ToInfo(entries[i], pack_id);
+        }
       }
-      return nullptr;
+      return std::nullopt;
     };
     for (const auto& pack : open_) {
-      if (pack && pack->id == loc->second) return find_in(pack->entries, &pack->ready);
+      if (pack && pack->id == pack_id) return find_in(pack->entries, &pack->ready);
     }
-    if (auto it = sealed_.find(loc->second); it != sealed_.end()) return find_in(it->second->entries, &it->second->ready);
-    if (auto it = uploaded_.find(loc->second); it != uploaded_.end()) return find_in(it->second, nullptr);
-    return nullptr;
+    if (auto it = sealed_.find(pack_id); it != sealed_.end()) return find_in(it->second->entries, &it->second->ready);
+    if (auto it = uploaded_.find(pack_id); it != uploaded_.end()) return find_in(it->second.entries, nullptr);
+    return std::nullopt;
   }
 
   // Pending index-only entries (deletions and undeletions) decide; otherwise a pending write.
@@ -740,8 +851,15 @@ class ContentManagerImpl : public ContentManager {
   mutable std::mutex mu_;
   std::unique_ptr<Pack> open_[2];                                 // p, q
   std::map<std::string, std::unique_ptr<Pack>> sealed_;           // sealed, not yet uploaded
-  std::map<std::string, std::vector<ContentInfo>> uploaded_;      // stored, not yet indexed
-  std::unordered_map<ContentId, std::string, ContentIdHash> pending_location_;  // id → pack
+  struct UploadedPack {
+    std::shared_ptr<const std::string> id;
+    std::vector<PendingEntry> entries;
+  };
+  std::map<std::string, UploadedPack> uploaded_;  // stored, not yet indexed
+  size_t uploaded_entries_ = 0;                   // their entries
+  // id → pack ID (Pack::shared_id, kept alive by the pack and then its UploadedPack)
+  std::unordered_map<ContentId, const std::string*, ContentIdHash> pending_location_;
+  std::mutex index_mu_;  // serialises index blob writes
   // Index-only entries (deletions and undeletions) waiting for the next Flush.
   std::map<ContentId, ContentInfo> pending_deletions_;
   int uploads_in_progress_ = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <set>
 #include <thread>
 
@@ -183,6 +184,75 @@ TEST_F(ContentManagerTest, SplitsPacksAtTheSizeLimit) {
     ASSERT_TRUE(fresh->GetContent(id, &got).ok());
     EXPECT_EQ(got, d);
   }
+}
+
+// A pack is sealed before a content would take it past the limit, so no pack holds more than
+// the limit of contents (plus its own local index and postamble) unless one content is larger.
+TEST_F(ContentManagerTest, PacksStayWithinTheSizeLimit) {
+  const int64_t limit = 64 << 10;
+  auto cm = Open(nullptr, limit);
+  for (uint32_t i = 0; i < 40; ++i) ASSERT_TRUE(cm->WriteContent(Data(9000 + i * 50, i + 300), 0, 0).ok());
+  ASSERT_TRUE(cm->WriteContent(Data(100000, 999), 0, 0).ok());  // alone in a pack
+  ASSERT_TRUE(cm->Flush().ok());
+  size_t over = 0;
+  auto listing = storage_->ListAllBlobs("p");
+  ASSERT_TRUE(listing.ok());
+  std::vector<blob::BlobMetadata> packs = std::move(*listing);
+  for (const auto& b : packs) {
+    if (b.length > limit + 4096) ++over;
+  }
+  EXPECT_EQ(over, 1u);
+}
+
+// A first backup of millions of small files must not keep every new content's entry until the
+// final Flush: every 100 000 contents in uploaded packs become an index blob at once. Contents
+// stay deduplicated and readable across that, and nothing is indexed twice or lost.
+TEST_F(ContentManagerTest, WritesIndexBlobsWhileContentsPile) {
+  auto cm = Open(nullptr, 256 << 10);
+  const uint32_t n = 230000;
+  std::vector<ContentId> ids;
+  for (uint32_t i = 0; i < n; ++i) {
+    uint8_t small[8];
+    for (int b = 0; b < 4; ++b) small[b] = uint8_t(i >> (8 * b));
+    std::memcpy(small + 4, "fery", 4);
+    auto id = cm->WriteContent(ByteView(small, sizeof(small)), 0, compression::kNoCompression);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    ids.push_back(*id);
+  }
+  EXPECT_EQ(cm->stats().index_blobs_written, 2u) << "one index blob per 100 000 uploaded contents";
+  EXPECT_EQ(cm->stats().written_contents, n);
+  // Already indexed, still pending, and the open pack: all deduplicated and readable.
+  for (uint32_t i : {0u, 99999u, 150000u, n - 1}) {
+    uint8_t small[8];
+    for (int b = 0; b < 4; ++b) small[b] = uint8_t(i >> (8 * b));
+    std::memcpy(small + 4, "fery", 4);
+    auto again = cm->WriteContent(ByteView(small, sizeof(small)), 0, compression::kNoCompression);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, ids[i]);
+    Bytes got;
+    ASSERT_TRUE(cm->GetContent(ids[i], &got).ok()) << i;
+    EXPECT_EQ(got, Bytes(small, small + sizeof(small)));
+  }
+  EXPECT_EQ(cm->stats().written_contents, n);
+  ASSERT_TRUE(cm->Flush().ok());
+  EXPECT_EQ(cm->stats().index_blobs_written, 3u);
+  // A fresh manager sees every content exactly once, in 3 index blobs.
+  auto fresh = Open(nullptr, 256 << 10);
+  size_t count = 0;
+  ASSERT_TRUE(fresh->IterateContents(false, [&](const ContentInfo&) {
+    ++count;
+    return Status::OK();
+  }).ok());
+  EXPECT_EQ(count, n);
+  size_t index_entries = 0;
+  for (const auto& id : BlobIds("x")) {
+    auto plain = GetEncryptedBlob(storage_.get(), *encryptor_, id);
+    ASSERT_TRUE(plain.ok());
+    auto view = IndexView::Parse(std::move(*plain), id);
+    ASSERT_TRUE(view.ok());
+    index_entries += (*view)->size();
+  }
+  EXPECT_EQ(index_entries, n) << "no content indexed twice";
 }
 
 TEST_F(ContentManagerTest, DeletedContentIsHiddenAndRewrittenWithALaterTimestamp) {

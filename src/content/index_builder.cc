@@ -75,6 +75,24 @@ Result<Bytes> IndexBuilder::Build(int version) const {
   return Status::Unsupported("unsupported index version " + std::to_string(version));
 }
 
+Result<Bytes> IndexBuilder::BuildSorted(const std::vector<IndexEntry>& sorted, int version) {
+  std::vector<const IndexEntry*> refs;
+  refs.reserve(sorted.size());
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (i > 0 && !(sorted[i - 1].id < sorted[i].id)) {
+      return Status::InvalidArgument("index entries not sorted by content ID at " + sorted[i].id.ToString());
+    }
+    if (sorted[i].id.key_size() != sorted[0].id.key_size()) {
+      return Status::InvalidArgument("index entries have content IDs of different lengths");
+    }
+    refs.push_back(&sorted[i]);
+  }
+  const IndexBuilder empty;
+  if (version == 1) return empty.BuildV1(refs);
+  if (version == 2) return empty.BuildV2(refs);
+  return Status::Unsupported("unsupported index version " + std::to_string(version));
+}
+
 Result<Bytes> IndexBuilder::BuildV1(const std::vector<const IndexEntry*>& sorted) const {
   size_t key_size = sorted.empty() ? 255 : sorted[0]->id.key_size();
   // Pack names in order of first use.

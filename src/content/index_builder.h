@@ -24,6 +24,11 @@ class IndexBuilder {
   size_t size() const { return entries_.size() + sorted_.size(); }
   bool empty() const { return size() == 0; }
 
+  // Builds an index from entries sorted by ID without duplicates (InvalidArgument otherwise),
+  // without copying them: the content manager's pack and session indexes. Their pack IDs must
+  // stay valid until it returns. Same rules as Build.
+  static Result<Bytes> BuildSorted(const std::vector<IndexEntry>& sorted, int version);
+
   // version 1 or 2. An empty builder is refused for v2 (kopia never writes empty indexes);
   // compression in a v1 index is refused (v1 cannot express it).
   Result<Bytes> Build(int version) const;

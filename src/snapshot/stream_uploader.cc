@@ -1,6 +1,7 @@
 #include "snapshot/stream_uploader.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,7 +17,16 @@ namespace ferry::snapshot {
 
 namespace {
 
-constexpr size_t kReadBlock = 4 << 20;  // large, aligned reads
+// Reads go straight into chunk buffers in aligned blocks of this size; the bytes of the last
+// block that follow a chunk boundary are copied into the next chunk's buffer (half a block per
+// chunk on average, an eighth of a 4 MiB chunk; a separate read buffer copied every byte).
+constexpr size_t kReadBlock = 1 << 20;
+// Smaller buffers come from the heap and are not recycled.
+constexpr size_t kRecycleFrom = 1 << 20;
+// Recycled buffers kept while unused. Buffers alive at once are bounded by the chunk pool (its
+// workers' chunks) plus the one each reader fills, so this is rarely reached.
+constexpr size_t kMaxFreeBuffers = 4;
+constexpr size_t kKeepTouched = 4 << 20;
 
 bool IsAllZero(const uint8_t* p, size_t n) {
   // Cheap on real data: the first non-zero word ends it.
@@ -58,23 +68,47 @@ StreamUploader::StreamUploader(repo::Repository* repository, WorkPool* chunk_poo
                                UploadProgress* progress, const std::atomic<bool>* cancel)
     : repository_(repository), chunk_pool_(chunk_pool), progress_(progress), cancel_(cancel) {}
 
-std::shared_ptr<Bytes> StreamUploader::TakeBuffer(size_t capacity) {
-  constexpr size_t kMaxFreeBuffers = 8;
-  std::unique_ptr<Bytes> buf;
+// A recycled buffer keeps the pages its longest chunk touched: with chunks of 2–8 MiB, every
+// buffer would soon hold 8 MiB. Pages past kKeepTouched go back to the system (they read as zeros
+// and fault in again when a long chunk needs them): the chunks in flight then cost about their
+// own size.
+static void ReleaseTail(ChunkBuffer* b) {
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t base = reinterpret_cast<uintptr_t>(b->data.get());
+  const uintptr_t from = (base + kKeepTouched + page - 1) & ~(page - 1);
+  const uintptr_t to = (base + b->capacity) & ~(page - 1);
+  if (b->capacity > kKeepTouched && to > from) madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+}
+
+std::shared_ptr<ChunkBuffer> StreamUploader::TakeBuffer(size_t need, size_t recycle_capacity) {
+  if (need < kRecycleFrom) {
+    auto buf = std::make_shared<ChunkBuffer>();
+    buf->data.reset(new uint8_t[need]);
+    buf->capacity = need;
+    return buf;
+  }
+  std::unique_ptr<ChunkBuffer> buf;
   {
     std::lock_guard<std::mutex> lock(buffers_mu_);
-    if (!free_buffers_.empty()) {
-      buf = std::move(free_buffers_.back());
-      free_buffers_.pop_back();
+    for (size_t i = free_buffers_.size(); i-- > 0;) {
+      if (free_buffers_[i]->capacity >= need) {
+        buf = std::move(free_buffers_[i]);
+        free_buffers_.erase(free_buffers_.begin() + long(i));
+        break;
+      }
     }
   }
-  if (!buf) buf = std::make_unique<Bytes>();
-  buf->clear();
-  if (buf->capacity() < capacity) buf->reserve(capacity);
+  if (!buf) {
+    buf = std::make_unique<ChunkBuffer>();
+    buf->capacity = std::max(need, recycle_capacity);
+    buf->data.reset(new uint8_t[buf->capacity]);
+  }
+  buf->size = 0;
   // The deleter puts the buffer back instead of freeing it (the uploader outlives its chunks).
-  return std::shared_ptr<Bytes>(buf.release(), [this](Bytes* b) {
+  return std::shared_ptr<ChunkBuffer>(buf.release(), [this](ChunkBuffer* b) {
     std::lock_guard<std::mutex> lock(buffers_mu_);
     if (free_buffers_.size() < kMaxFreeBuffers) {
+      ReleaseTail(b);
       free_buffers_.emplace_back(b);
     } else {
       delete b;
@@ -115,32 +149,36 @@ Result<object::ObjectId> StreamUploader::Upload(int fd, int64_t size, const Stre
 
   std::deque<object::IndirectEntry> entries;  // stable references for the chunk tasks
   TaskGroup group;
-  Status first_error;
-  // One uninitialised read buffer per thread, reused for every file it uploads (zero-filling a
-  // fresh 4 MiB buffer per small file was the biggest cost of a tree of small files).
-  thread_local std::unique_ptr<uint8_t[]> read_buf_storage(new uint8_t[kReadBlock]);
-  uint8_t* read_buf = read_buf_storage.get();
-  auto chunk = TakeBuffer(std::min(max_chunk, size_t(size < 0 ? max_chunk : size_t(size))));
+  // Room for the longest chunk: reads stop there (the splitter cuts at max_chunk at the latest).
+  const size_t full_capacity = max_chunk;
+  // The room a buffer needs that starts with `carried` bytes when `left` bytes remain unread
+  // (left < 0: unknown).
+  auto capacity_for = [&](size_t carried, int64_t left) -> size_t {
+    if (left < 0) return full_capacity;
+    return size_t(std::min<int64_t>(int64_t(full_capacity), int64_t(carried) + left));
+  };
+  auto chunk = TakeBuffer(capacity_for(0, size), full_capacity);
+  thread_local Bytes carry;  // at most one read block
   int64_t offset = 0;       // bytes consumed from the source
   int64_t chunk_start = 0;  // object offset of the current chunk
 
-  auto emit = [&](std::shared_ptr<Bytes> data) -> Status {
-    entries.push_back({chunk_start, int64_t(data->size()), {}});
+  auto emit = [&](std::shared_ptr<ChunkBuffer> data) -> Status {
+    entries.push_back({chunk_start, int64_t(data->size), {}});
     object::IndirectEntry* slot = &entries.back();
-    chunk_start += int64_t(data->size());
+    chunk_start += int64_t(data->size);
     if (!parallel) {
-      FERRY_ASSIGN_OR_RETURN(content::ContentId id, StoreChunk(*data, o.compression));
+      FERRY_ASSIGN_OR_RETURN(content::ContentId id, StoreChunk(data->view(), o.compression));
       slot->object = object::ObjectId::Direct(id);
-      progress_->hashed_bytes += int64_t(data->size());
+      progress_->hashed_bytes += int64_t(data->size);
       return Status::OK();
     }
     if (group.failed()) return Status::OK();  // the error is reported by Wait()
     group.Add();
-    chunk_pool_->Submit([this, data, slot, &group, compression = o.compression] {
-      auto id = StoreChunk(*data, compression);
+    chunk_pool_->Submit([this, data = std::move(data), slot, &group, compression = o.compression] {
+      auto id = StoreChunk(data->view(), compression);
       if (id.ok()) {
         slot->object = object::ObjectId::Direct(*id);
-        progress_->hashed_bytes += int64_t(data->size());
+        progress_->hashed_bytes += int64_t(data->size);
       }
       group.Done(id.status());
     });
@@ -153,17 +191,19 @@ Result<object::ObjectId> StreamUploader::Upload(int fd, int64_t size, const Stre
       status = Status::Cancelled("upload cancelled");
       break;
     }
-    size_t want = kReadBlock;
+    // The buffer holds less than one chunk (the splitter cuts at max_chunk), so there is room.
+    size_t want = std::min(kReadBlock, chunk->capacity - chunk->size);
     if (size >= 0) want = size_t(std::min<int64_t>(int64_t(want), size - offset));
+    uint8_t* dst = chunk->data.get() + chunk->size;
     ssize_t got;
     if (sparse && offset < extent.data_start) {
       // A hole: the zeros need not be read.
       want = size_t(std::min<int64_t>(int64_t(want), extent.data_start - offset));
-      std::memset(read_buf, 0, want);
+      std::memset(dst, 0, want);
       got = ssize_t(want);
     } else {
       if (sparse) want = size_t(std::min<int64_t>(int64_t(want), extent.data_end - offset));
-      got = pread(fd, read_buf, want, offset);
+      got = pread(fd, dst, want, offset);
       if (got < 0) {
         if (errno == EINTR) continue;
         status = Status::IOError("reading " + o.description + ": " + ErrnoText(errno));
@@ -177,22 +217,29 @@ Result<object::ObjectId> StreamUploader::Upload(int fd, int64_t size, const Stre
     }
     offset += got;
     if (sparse && offset >= extent.data_end && offset < size) extent = NextExtent(fd, offset, size);
-    ByteView view(read_buf, size_t(got));
+    chunk->size += size_t(got);
+    ByteView view(dst, size_t(got));
     while (!view.empty()) {
       size_t n = splitter->NextSplitPoint(view);
-      if (n == splitter::kNoSplit) {
-        chunk->insert(chunk->end(), view.begin(), view.end());
-        break;
-      }
-      chunk->insert(chunk->end(), view.begin(), view.begin() + long(n));
-      view = view.subspan(n);
-      status = emit(chunk);
+      if (n == splitter::kNoSplit) break;
+      // The chunk ends n bytes into the new data; what follows it starts the next chunk.
+      // The next buffer is taken only once the chunk pool has accepted this one (emit waits for
+      // an idle worker), so that no more than one buffer per reader waits; meanwhile the bytes
+      // past the boundary (less than a read block) wait in `carry`.
+      size_t chunk_end = size_t(view.data() - chunk->data.get()) + n;
+      size_t rest = chunk->size - chunk_end;
+      carry.assign(chunk->data.get() + chunk_end, chunk->data.get() + chunk->size);
+      chunk->size = chunk_end;
+      status = emit(std::move(chunk));
+      chunk = TakeBuffer(capacity_for(rest, size < 0 ? -1 : size - offset), full_capacity);
+      if (rest > 0) std::memcpy(chunk->data.get(), carry.data(), rest);
+      chunk->size = rest;
+      view = ByteView(chunk->data.get(), rest);
       if (!status.ok()) break;
-      chunk = TakeBuffer(max_chunk);
     }
     if (!status.ok()) break;
   }
-  if (status.ok() && (!chunk->empty() || entries.empty())) status = emit(chunk);
+  if (status.ok() && (chunk->size > 0 || entries.empty())) status = emit(std::move(chunk));
   Status waited = parallel ? group.Wait() : Status::OK();
   if (!status.ok()) return status;
   if (!waited.ok()) return waited;

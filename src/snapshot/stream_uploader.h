@@ -9,9 +9,12 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "compression/compression.h"
@@ -31,6 +34,15 @@ struct StreamUploadOptions {
   std::string description;  // "FILE:/path" for error messages
 };
 
+// A chunk's bytes: read straight from the source into it, uninitialised until read (a zeroed
+// vector would cost a memset of every chunk).
+struct ChunkBuffer {
+  std::unique_ptr<uint8_t[]> data;
+  size_t size = 0;
+  size_t capacity = 0;
+  ByteView view() const { return {data.get(), size}; }
+};
+
 class StreamUploader {
  public:
   // chunk_pool may be null (everything on the calling thread). cancel may be null.
@@ -43,12 +55,13 @@ class StreamUploader {
 
  private:
   Result<content::ContentId> StoreChunk(ByteView chunk, compression::HeaderId compression);
-  // Chunk buffers are recycled: a fresh multi-MiB buffer per chunk costs a page fault per 4 KiB
-  // touched, which was a large part of a backup's system time.
-  std::shared_ptr<Bytes> TakeBuffer(size_t capacity);
+  // A buffer with room for `need` bytes. Buffers of 1 MiB and more are recycled (allocated with
+  // `recycle_capacity` room, so that any can serve any chunk): a fresh multi-MiB buffer per chunk
+  // costs a page fault per 4 KiB touched, which was a large part of a backup's system time.
+  std::shared_ptr<ChunkBuffer> TakeBuffer(size_t need, size_t recycle_capacity);
 
   std::mutex buffers_mu_;
-  std::vector<std::unique_ptr<Bytes>> free_buffers_;  // at most kMaxFreeBuffers
+  std::vector<std::unique_ptr<ChunkBuffer>> free_buffers_;  // at most kMaxFreeBuffers
 
   repo::Repository* repository_;
   WorkPool* chunk_pool_;

@@ -13,7 +13,10 @@
 
 #include "blob/filesystem_storage.h"
 #include "cli/test_util.h"
+#include "object/object_writer.h"
 #include "repo/repository.h"
+#include "snapshot/stream_uploader.h"
+#include "snapshot/work_pool.h"
 
 namespace ferry::snapshot {
 namespace {
@@ -179,6 +182,40 @@ TEST_F(UploaderTest, IncrementalReusesUnchangedFilesWithoutReadingThem) {
   auto list = ListSnapshots(repository_->manifests(), Source());
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->size(), 4u);
+}
+
+// The stream uploader reads straight into chunk buffers and carries the bytes past each boundary
+// into the next buffer: the chunks must be exactly those of the object writer's sequential
+// splitter, whether chunks go to a pool of workers (one waiting chunk at most) or not, for a
+// size that is a multiple of the read block, one that is not, a stream of unknown size, and a
+// file smaller than a chunk.
+TEST_F(UploaderTest, StreamUploaderChunksAsTheSequentialSplitter) {
+  WorkPool pool(3, 0);
+  UploadProgress progress;
+  StreamUploader streams(repository_.get(), &pool, &progress, nullptr);
+  for (size_t size : {size_t(30) << 20, (size_t(21) << 20) + 12345, size_t(700000)}) {
+    std::string data = RandomBytes(size, uint32_t(size));
+    fs::path file = dir_.path() / ("stream-" + std::to_string(size));
+    WriteFile(file, data);
+    auto writer = repository_->objects()->NewWriter(object::WriterOptions{});
+    ASSERT_TRUE(writer->Write(AsBytes(data)).ok());
+    auto want = writer->Result();
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    for (bool parallel : {true, false}) {
+      for (bool known_size : {true, false}) {
+        int fd = open(file.c_str(), O_RDONLY);
+        ASSERT_GE(fd, 0);
+        StreamUploadOptions so;
+        so.parallel_chunks = parallel;
+        so.description = file.string();
+        auto got = streams.Upload(fd, known_size ? int64_t(size) : -1, so);
+        close(fd);
+        ASSERT_TRUE(got.ok()) << got.status().ToString();
+        EXPECT_EQ(got->ToString(), want->ToString()) << size << " parallel=" << parallel << " known=" << known_size;
+      }
+    }
+  }
+  ASSERT_TRUE(repository_->Flush().ok());
 }
 
 TEST_F(UploaderTest, BlockImageWithHolesIsNotReadWhereItHasHoles) {

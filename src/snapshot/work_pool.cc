@@ -2,8 +2,9 @@
 
 namespace ferry::snapshot {
 
-WorkPool::WorkPool(size_t threads, size_t queue_capacity) : capacity_(queue_capacity ? queue_capacity : 1) {
+WorkPool::WorkPool(size_t threads, size_t queue_capacity) {
   if (threads == 0) threads = 1;
+  capacity_ = threads + queue_capacity;
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -18,7 +19,7 @@ WorkPool::~WorkPool() {
 
 void WorkPool::Submit(std::function<void()> task) {
   std::unique_lock<std::mutex> lock(mu_);
-  not_full_.wait(lock, [this] { return queue_.size() < capacity_; });
+  not_full_.wait(lock, [this] { return queue_.size() + running_ < capacity_; });
   queue_.push_back(std::move(task));
   lock.unlock();
   not_empty_.notify_one();
@@ -33,9 +34,15 @@ void WorkPool::Run() {
       if (queue_.empty()) return;
       task = std::move(queue_.front());
       queue_.pop_front();
+      ++running_;
+    }
+    task();
+    task = nullptr;  // what the task holds (a chunk buffer) goes before a new one is submitted
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --running_;
     }
     not_full_.notify_one();
-    task();
   }
 }
 

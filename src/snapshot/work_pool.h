@@ -1,6 +1,8 @@
-// WorkPool: a fixed set of threads draining a bounded task queue. Submit blocks while the queue
-// is full, which is how the uploader keeps memory flat whatever the size of the tree: the walker
-// cannot run ahead of the workers by more than `queue_capacity` tasks.
+// WorkPool: a fixed set of threads draining a bounded task queue. Submit blocks while the pool
+// holds `threads + queue_capacity` tasks (running or waiting), which is how the uploader keeps
+// memory flat whatever the size of the tree: the walker cannot run ahead of the workers by more
+// than `queue_capacity` tasks. With queue_capacity 0, Submit hands a task over only when a
+// worker is idle (the chunk pool: every waiting chunk would be a multi-MiB buffer).
 //
 // TaskGroup counts the tasks of one job (a file's chunks, a whole snapshot) so that the job can
 // wait for just its own tasks and collect the first error.
@@ -24,7 +26,7 @@ class WorkPool {
   WorkPool(const WorkPool&) = delete;
   WorkPool& operator=(const WorkPool&) = delete;
 
-  // Enqueues; blocks while `queue_capacity` tasks are waiting.
+  // Enqueues; blocks while threads + queue_capacity tasks are running or waiting.
   void Submit(std::function<void()> task);
   size_t threads() const { return threads_.size(); }
 
@@ -35,6 +37,7 @@ class WorkPool {
   std::condition_variable not_empty_, not_full_;
   std::deque<std::function<void()>> queue_;
   size_t capacity_;
+  size_t running_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
