@@ -3,21 +3,28 @@
 // against moto on a loopback port (or by hand against any S3 endpoint).
 //
 //   s3_benchmark --endpoint=127.0.0.1:PORT --bucket=B [--prefix=P] [--blobs=50] [--blob-mib=20]
-//                [--concurrency=1,4,16] [--region=R] [--tls]
+//                [--concurrency=1,4,16] [--reads=get,get-new] [--region=R] [--tls]
 //   credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN)
 //
-// For each concurrency level: PUT every blob (c threads pulling from one queue), GET every blob
-// back (length and three 4 KiB samples compared, which costs nothing measurable; one blob per
-// round is compared in full outside the timed part), then DELETE them. Timed: wall clock and
-// getrusage(RUSAGE_SELF) user + system time of this process only — against moto the server is
-// the bottleneck, so MB/s says more about moto than about ferry, while CPU-s/GB is ferry's cost.
-// The blobs are generated (xorshift, distinct per blob) before anything is timed.
+// For each concurrency level: PUT every blob (c threads pulling from one queue); GET every blob
+// back twice, "get" into one buffer per thread reused blob after blob and "get-new" into a new
+// buffer per blob (length and three 4 KiB samples compared, blob 0 in full: ~0.002 CPU-s/GB);
+// then DELETE them. Timed: wall clock and getrusage(RUSAGE_SELF) user + system time of this
+// process only — against moto the server is the bottleneck, so MB/s says more about moto than
+// about ferry, while CPU-s/GB is ferry's cost. Minor page faults are printed too. The blobs are
+// generated (xorshift, distinct per blob) before anything is timed.
 //
-// Also printed, for reference: the CPU cost of the two digests every PUT computes over its body
-// (x-amz-content-sha256 = SHA-256, Content-MD5 = MD5) measured alone on the same data.
+// Also printed, for reference, measured alone on the same data: CRC-32C (every PUT computes it
+// for x-amz-checksum-crc32c), one memcpy of every byte, SHA-256, MD5, and the kernel's cost of
+// moving the bytes through a loopback TCP connection without HTTP (MeasureSocketFloor).
 //
 // MB and GB are 10^6 and 10^9 bytes.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -30,8 +37,10 @@
 #include <thread>
 #include <vector>
 
+#include "blob/http_client.h"
 #include "blob/s3_signer.h"
 #include "blob/s3_storage.h"
+#include "compression/crc32c.h"
 
 namespace {
 
@@ -88,6 +97,81 @@ std::vector<int> ParseList(const std::string& s) {
   return out;
 }
 
+// User + system seconds of the calling thread.
+double ThreadCpuSeconds(double* system) {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  *system = double(ru.ru_stime.tv_sec) + double(ru.ru_stime.tv_usec) / 1e6;
+  return double(ru.ru_utime.tv_sec) + double(ru.ru_utime.tv_usec) / 1e6 + *system;
+}
+
+// The kernel's share alone: the same bytes through one loopback TCP connection between two
+// threads of this process, in `piece`-sized poll + send / poll + recv rounds as libcurl does,
+// no HTTP and no copy in user space (the receiver discards). On loopback the sender's send()
+// also runs the receiving side's TCP processing (softirq in its context) and the receiver's
+// recv() the sender's ACK-driven transmits, so this is what any client pays here per GB.
+struct SocketFloor {
+  double send_cpu = -1, send_sys = 0, recv_cpu = -1, recv_sys = 0;
+};
+
+SocketFloor MeasureSocketFloor(const std::vector<Bytes>& data, size_t piece) {
+  SocketFloor f;
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      listen(listener, 1) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (listener >= 0) close(listener);
+    return f;
+  }
+  std::thread receiver([&] {
+    int c = accept(listener, nullptr, nullptr);
+    if (c < 0) return;
+    Bytes buf(piece);
+    double s0 = 0, s1 = 0;
+    const double c0 = ThreadCpuSeconds(&s0);
+    while (true) {
+      pollfd p{c, POLLIN, 0};
+      poll(&p, 1, -1);
+      if (recv(c, buf.data(), buf.size(), 0) <= 0) break;
+    }
+    f.recv_cpu = ThreadCpuSeconds(&s1) - c0;
+    f.recv_sys = s1 - s0;
+    close(c);
+  });
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  bool ok = s >= 0 && setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0 &&
+            connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  double s0 = 0, s1 = 0;
+  const double c0 = ThreadCpuSeconds(&s0);
+  for (const Bytes& d : data) {
+    for (size_t off = 0; ok && off < d.size();) {
+      pollfd p{s, POLLOUT, 0};
+      poll(&p, 1, -1);
+      ssize_t n = send(s, d.data() + off, std::min(piece, d.size() - off), MSG_NOSIGNAL);
+      if (n <= 0) ok = false;
+      else off += size_t(n);
+    }
+  }
+  if (ok) {
+    f.send_cpu = ThreadCpuSeconds(&s1) - c0;
+    f.send_sys = s1 - s0;
+  }
+  if (s >= 0) close(s);
+  receiver.join();
+  close(listener);
+  return f;
+}
+
+// Whether the comma-separated list holds the item.
+bool HasItem(const std::string& list, const std::string& item) {
+  return ("," + list + ",").find("," + item + ",") != std::string::npos;
+}
+
 struct Phase {
   double wall = 0, cpu = 0, sys = 0;  // cpu = user + system
   int64_t faults = 0;                  // minor page faults (fresh buffers being touched)
@@ -96,7 +180,8 @@ struct Phase {
   std::string first_error;
 };
 
-// Runs op(i) for i in [0, n) on `threads` threads; times wall and process CPU.
+// Runs op(i, t) for i in [0, n) on `threads` threads (t = the thread's number); times wall and
+// process CPU.
 template <typename Op>
 Phase Run(int n, int threads, int64_t bytes, Op op) {
   Phase p;
@@ -106,9 +191,9 @@ Phase Run(int n, int threads, int64_t bytes, Op op) {
   const int64_t f0 = MinorFaults();
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
+    pool.emplace_back([&, t] {
       for (int i; (i = next++) < n;) {
-        Status st = op(i);
+        Status st = op(i, t);
         if (!st.ok()) {
           std::lock_guard lock(mu);
           if (p.failures++ == 0) p.first_error = st.ToString();
@@ -148,6 +233,7 @@ int main(int argc, char** argv) {
   o.prefix = "s3bench-" + std::to_string(getpid()) + "-";
   int blobs = 50, blob_mib = 20;
   std::vector<int> levels = {1, 4, 16};
+  std::string reads = "get,get-new";  // which read phases run after the puts
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&](const char* flag) -> const char* {
@@ -161,10 +247,11 @@ int main(int argc, char** argv) {
     else if (const char* v5 = val("--blobs=")) blobs = std::atoi(v5);
     else if (const char* v6 = val("--blob-mib=")) blob_mib = std::atoi(v6);
     else if (const char* v7 = val("--concurrency=")) levels = ParseList(v7);
+    else if (const char* v8 = val("--reads=")) reads = v8;
     else if (a == "--tls") o.disable_tls = false;
     else {
       std::fprintf(stderr, "unknown argument %s\nusage: %s --endpoint=HOST:PORT --bucket=B [--prefix=P] "
-                   "[--blobs=50] [--blob-mib=20] [--concurrency=1,4,16] [--region=R] [--tls]\n",
+                   "[--blobs=50] [--blob-mib=20] [--concurrency=1,4,16] [--reads=get,get-new] [--region=R] [--tls]\n",
                    a.c_str(), argv[0]);
       return 2;
     }
@@ -196,22 +283,48 @@ int main(int argc, char** argv) {
   std::printf("s3_benchmark: %d blobs x %d MiB = %.1f MB, endpoint %s, bucket %s, prefix %s\n", blobs,
               blob_mib, double(total) / 1e6, s.endpoint_url().c_str(), o.bucket.c_str(), o.prefix.c_str());
 
-  // Reference: the digests a PUT computes, alone.
+  // References on the same data: the one digest every PUT computes (CRC-32C), the two an
+  // object-lock PUT adds or a signed payload would need (MD5, SHA-256), and one plain copy of
+  // every byte (memcpy), the unit the transfer's cost is best counted in: libcurl copies each
+  // body byte once between its buffer and ours, the kernel once between its socket buffer and
+  // libcurl's.
   {
-    double c0 = CpuSeconds();
-    size_t sink = 0;
-    for (const auto& d : data) sink += Sha256Hex(d).size();
-    double sha = CpuSeconds() - c0;
-    c0 = CpuSeconds();
-    for (const auto& d : data) sink += Md5Base64(d).size();
-    double md5 = CpuSeconds() - c0;
-    std::printf("digests alone: SHA-256 %.3f CPU-s/GB, MD5 %.3f CPU-s/GB (sum %.3f)%s\n",
-                sha / (double(total) / 1e9), md5 / (double(total) / 1e9),
-                (sha + md5) / (double(total) / 1e9), sink ? "" : " ");
-    std::printf("RESULT\tdigest-sha256\t0\t%lld\t0\t0\t%.3f\t0\t%.4f\n", static_cast<long long>(total), sha,
-                sha / (double(total) / 1e9));
-    std::printf("RESULT\tdigest-md5\t0\t%lld\t0\t0\t%.3f\t0\t%.4f\n", static_cast<long long>(total), md5,
-                md5 / (double(total) / 1e9));
+    const double gb = double(total) / 1e9;
+    auto measure = [&](const char* name, auto fn) {
+      const double c0 = CpuSeconds();
+      size_t sink = 0;
+      for (const auto& d : data) sink += fn(d);
+      const double cpu = CpuSeconds() - c0;
+      std::printf("%-8s alone: %.3f CPU-s/GB%s\n", name, cpu / gb, sink == 42 ? " " : "");
+      std::printf("RESULT\t%s\t0\t%lld\t0\t0\t%.3f\t0\t%.4f\n", name, static_cast<long long>(total),
+                  cpu, cpu / gb);
+    };
+    measure("crc32c", [](const Bytes& d) {
+      return size_t(ferry::compression::crc32c::Value(d.data(), d.size()));
+    });
+    Bytes copy(size);
+    measure("memcpy", [&](const Bytes& d) {
+      std::memcpy(copy.data(), d.data(), d.size());
+      return size_t(copy[d.size() / 2]);
+    });
+    measure("sha256", [](const Bytes& d) { return Sha256Hex(d).size(); });
+    measure("md5", [](const Bytes& d) { return Md5Base64(d).size(); });
+    // The pieces of ferry's libcurl buffers (HttpClientOptions): upload 256 KiB, receive 1 MiB.
+    const HttpClientOptions http;
+    const SocketFloor f = MeasureSocketFloor(data, http.upload_buffer_bytes);
+    const SocketFloor g = MeasureSocketFloor(data, http.receive_buffer_bytes);
+    if (f.send_cpu < 0 || g.recv_cpu < 0) {
+      std::printf("loopback TCP alone: could not be measured\n");
+    } else {
+      std::printf("loopback TCP alone (kernel only, no HTTP): send %.3f CPU-s/GB (system %.3f) in "
+                  "%zu KiB pieces, receive %.3f (system %.3f) in %zu KiB pieces\n",
+                  f.send_cpu / gb, f.send_sys / gb, http.upload_buffer_bytes >> 10,
+                  g.recv_cpu / gb, g.recv_sys / gb, http.receive_buffer_bytes >> 10);
+      std::printf("RESULT\ttcp-send\t0\t%lld\t0\t0\t%.3f\t%.3f\t%.4f\n",
+                  static_cast<long long>(total), f.send_cpu, f.send_sys, f.send_cpu / gb);
+      std::printf("RESULT\ttcp-recv\t0\t%lld\t0\t0\t%.3f\t%.3f\t%.4f\n",
+                  static_cast<long long>(total), g.recv_cpu, g.recv_sys, g.recv_cpu / gb);
+    }
   }
 
   auto id_of = [](int i) { return "p" + std::to_string(100000 + i) + "bench"; };
@@ -219,13 +332,14 @@ int main(int argc, char** argv) {
   for (int c : levels) {
     if (c <= 0) continue;
     S3Stats s0 = s.stats();
-    Phase put = Run(blobs, c, total, [&](int i) { return s.PutBlob(id_of(i), data[i]); });
+    Phase put = Run(blobs, c, total, [&](int i, int) { return s.PutBlob(id_of(i), data[i]); });
     S3Stats s1 = s.stats();
     Report("put", c, put, s0, s1);
 
-    std::vector<Bytes> buffers(blobs);  // one per blob, freed as checked: no reuse effects
-    Phase get = Run(blobs, c, total, [&](int i) -> Status {
-      Bytes out;
+    // Two ways to read: into one buffer per thread, reused blob after blob (what a reader that
+    // keeps its buffer pays: the transfer alone), and into a new buffer per blob (what a reader
+    // that allocates per read pays on top: page faults and the kernel zeroing fresh pages).
+    auto check = [&](int i, Bytes& out) -> Status {
       FERRY_RETURN_IF_ERROR(s.GetBlob(id_of(i), 0, -1, &out));
       const Bytes& want = data[i];
       if (out.size() != want.size()) return Status::Corruption("wrong length of " + id_of(i));
@@ -234,17 +348,30 @@ int main(int argc, char** argv) {
           return Status::Corruption("wrong bytes in " + id_of(i));
         }
       }
-      if (i == 0) buffers[0] = std::move(out);
+      // One blob in full (a memcmp of 20 MiB, ~0.002 CPU-s per GB read).
+      if (i == 0 && out != want) return Status::Corruption("blob 0 differs from what was put");
       return Status::OK();
-    });
-    S3Stats s2 = s.stats();
-    Report("get", c, get, s1, s2);
-    if (buffers[0] != data[0]) {
-      std::printf("get c=%d: blob 0 differs from what was put\n", c);
-      ++failed;
+    };
+    std::vector<Bytes> reused(c);  // touched before the clock starts: the steady state
+    for (Bytes& b : reused) b.assign(size, 0);
+    Phase get, get_new;
+    if (HasItem(reads, "get")) {
+      get = Run(blobs, c, total, [&](int i, int t) { return check(i, reused[t]); });
     }
-    Phase del = Run(blobs, c, 0, [&](int i) { return s.DeleteBlob(id_of(i)); });
-    failed += put.failures + get.failures + del.failures;
+    reused.clear();
+    reused.shrink_to_fit();
+    S3Stats s2 = s.stats();
+    if (get.bytes) Report("get", c, get, s1, s2);
+    if (HasItem(reads, "get-new")) {
+      get_new = Run(blobs, c, total, [&](int i, int) -> Status {
+        Bytes fresh;
+        return check(i, fresh);
+      });
+    }
+    S3Stats s3 = s.stats();
+    if (get_new.bytes) Report("get-new", c, get_new, s2, s3);
+    Phase del = Run(blobs, c, 0, [&](int i, int) { return s.DeleteBlob(id_of(i)); });
+    failed += put.failures + get.failures + get_new.failures + del.failures;
     if (del.failures) std::printf("delete failed: %s\n", del.first_error.c_str());
   }
   S3Stats st = s.stats();

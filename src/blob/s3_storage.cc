@@ -126,6 +126,7 @@ struct S3Storage::Call {
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;  // besides host and x-amz-*
   ByteView body;
+  Bytes* body_sink = nullptr;  // HttpRequest::body_sink: a GET's 2xx body goes straight here
   std::string payload_sha256 = std::string(kEmptyPayloadSha256);
   std::string what;  // "GET <key>", for messages
 };
@@ -294,6 +295,7 @@ Result<HttpResponse> S3Storage::Execute(const Call& call) {
     for (const auto& h : sig.added_headers) req.headers.push_back(h);
     req.headers.emplace_back("Authorization", sig.authorization);
     req.body = call.body;
+    req.body_sink = call.body_sink;
 
     requests_.fetch_add(1, std::memory_order_relaxed);
     HttpResult r = http_->Do(req);
@@ -523,7 +525,12 @@ Status S3Storage::DoGetBlob(std::string_view id, int64_t offset, int64_t length,
     c.headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-" +
                                         (length > 0 ? std::to_string(offset + length - 1) : ""));
   }
-  FERRY_ASSIGN_OR_RETURN(HttpResponse resp, Execute(c));
+  // The body lands in the caller's buffer directly (no copy, and no allocation when the caller
+  // reuses its buffer); it is only valid on a 2xx answer.
+  c.body_sink = out;
+  auto result = Execute(c);
+  if (!result.ok() || !IsSuccess(result->status)) out->clear();
+  FERRY_ASSIGN_OR_RETURN(HttpResponse resp, std::move(result));
   if (resp.status == 416) {
     // The range starts at or past the end. At the very end with "to the end" it is an empty
     // read; anything else is out of range (or the blob vanished).
@@ -534,21 +541,23 @@ Status S3Storage::DoGetBlob(std::string_view id, int64_t offset, int64_t length,
   if (resp.status == 206) {
     int64_t total = TotalFromContentRange(resp.Header("content-range"));
     int64_t expected = length > 0 ? length : (total >= 0 ? total - offset : -1);
-    if (expected < 0 || static_cast<int64_t>(resp.body.size()) != expected) {
+    if (expected < 0 || static_cast<int64_t>(out->size()) != expected) {
+      out->clear();
       if (total >= 0) FERRY_RETURN_IF_ERROR(ResolveRange(id, total, offset, length).status());
       return Status::IOError("short read of " + c.key + " from " + endpoint_url_);
     }
-    *out = std::move(resp.body);
     return Status::OK();
   }
   if (ranged) {
     // The server ignored Range and sent the whole object: cut the range out here.
-    FERRY_ASSIGN_OR_RETURN(int64_t n, ResolveRange(id, static_cast<int64_t>(resp.body.size()),
-                                                   offset, length));
-    out->assign(resp.body.begin() + offset, resp.body.begin() + offset + n);
-    return Status::OK();
+    auto n = ResolveRange(id, static_cast<int64_t>(out->size()), offset, length);
+    if (!n.ok()) {
+      out->clear();
+      return n.status();
+    }
+    out->erase(out->begin(), out->begin() + offset);
+    out->resize(static_cast<size_t>(*n));
   }
-  *out = std::move(resp.body);
   return Status::OK();
 }
 

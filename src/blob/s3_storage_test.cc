@@ -276,6 +276,34 @@ TEST_F(S3StorageTest, ConfigHasNoSecretsAndHandlesAreReused) {
   EXPECT_EQ(s->stats().retries, 0);
 }
 
+// A GET writes its body straight into the caller's buffer: one that is large enough is reused
+// as is (same memory, no allocation), whatever it held before is gone, and an error leaves it
+// empty, not holding the error document.
+TEST_F(S3StorageTest, GetWritesIntoTheCallersBuffer) {
+  auto s = Open(moto_->OptionsFor("ferry-test", UniquePrefix("sink", "-")));
+  ASSERT_NE(s, nullptr);
+  const Bytes big = PatternBytes(3 << 20, 1), small = PatternBytes(1000, 2);
+  ASSERT_TRUE(s->PutBlob("pbig", big).ok());
+  ASSERT_TRUE(s->PutBlob("psmall", small).ok());
+  Bytes out;
+  ASSERT_TRUE(s->GetBlob("pbig", 0, -1, &out).ok());
+  EXPECT_EQ(out, big);
+  const uint8_t* memory = out.data();
+  ASSERT_TRUE(s->GetBlob("psmall", 0, -1, &out).ok());
+  EXPECT_EQ(out, small);
+  ASSERT_TRUE(s->GetBlob("pbig", 100, 200000, &out).ok());
+  EXPECT_EQ(out, Bytes(big.begin() + 100, big.begin() + 200100));
+  ASSERT_TRUE(s->GetBlob("pbig", 0, -1, &out).ok());
+  EXPECT_EQ(out, big);
+  EXPECT_EQ(out.data(), memory) << "a buffer large enough is reused";
+  Status missing = s->GetBlob("pmissing", 0, -1, &out);
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound) << missing.ToString();
+  EXPECT_TRUE(out.empty());
+  Status beyond = s->GetBlob("psmall", 2000, 10, &out);
+  EXPECT_EQ(beyond.code(), StatusCode::kInvalidArgument) << beyond.ToString();
+  EXPECT_TRUE(out.empty());
+}
+
 // Errors that retrying cannot fix: one line naming what is wrong, returned quickly.
 class S3ErrorTest : public S3StorageTest {};
 

@@ -53,7 +53,9 @@ __attribute__((target("sse4.2"))) uint64_t RawOverZeros(uint64_t reg, size_t n) 
 
 ShiftTable MakeShiftTable(size_t n) {
   uint32_t basis[32];
-  for (int bit = 0; bit < 32; ++bit) basis[bit] = static_cast<uint32_t>(RawOverZeros(1ull << bit, n));
+  for (int bit = 0; bit < 32; ++bit) {
+    basis[bit] = static_cast<uint32_t>(RawOverZeros(1ull << bit, n));
+  }
   ShiftTable table{};
   for (int k = 0; k < 4; ++k) {
     for (uint32_t b = 0; b < 256; ++b) {

@@ -1,6 +1,7 @@
 """A fault-injecting HTTP proxy in front of an S3 server, for ferry's S3 fault tests.
 
-usage: fault_proxy.py UPSTREAM_PORT SEED [--max-requests N] [--max-seconds S] [rates...]
+usage: fault_proxy.py UPSTREAM_PORT SEED [--max-requests N] [--max-seconds S] [--ignore-range]
+                     [rates...]
 
 Listens on 127.0.0.1 (a free port, printed on the first line of stdout as "PORT <n>") and forwards
 each request to 127.0.0.1:UPSTREAM_PORT unchanged (Host header included, so SigV4 signatures stay
@@ -16,7 +17,10 @@ valid). For each request it draws one outcome from a seeded RNG:
 
 Rates are given as name=probability (e.g. error500=0.08). With --bucket-region R, a request signed
 for another region is answered like AWS does (400 AuthorizationHeaderMalformed naming R), counted
-as "wrong_region". GET /__fault_stats answers a JSON object with the counts.
+as "wrong_region". With --ignore-range the Range header is dropped before forwarding, so a ranged
+GET gets 200 and the whole object, as from a store that does not support ranges (Range is signed:
+use it with the server's authentication off); counted as "range_ignored". GET /__fault_stats
+answers a JSON object with the counts.
 
 Loopback only; it stops by itself after --max-requests requests or --max-seconds seconds, so a
 test that dies cannot leave it running for long.
@@ -38,6 +42,7 @@ def main():
     rng = random.Random(int(sys.argv[2]))
     rates = {k: 0.0 for k in KINDS}
     max_requests, max_seconds, stall_seconds, bucket_region = 20000, 300.0, 2.0, None
+    ignore_range = False
     args = sys.argv[3:]
     i = 0
     while i < len(args):
@@ -48,6 +53,8 @@ def main():
             max_seconds, i = float(args[i + 1]), i + 2
         elif a == "--bucket-region":
             bucket_region, i = args[i + 1], i + 2
+        elif a == "--ignore-range":
+            ignore_range, i = True, i + 1
         elif a == "--stall-seconds":
             stall_seconds, i = float(args[i + 1]), i + 2
         else:
@@ -57,7 +64,7 @@ def main():
             rates[name], i = float(value), i + 1
 
     lock = threading.Lock()
-    stats = {"requests": 0, "forwarded": 0, "wrong_region": 0}
+    stats = {"requests": 0, "forwarded": 0, "wrong_region": 0, "range_ignored": 0}
     stats.update({k: 0 for k in KINDS})
 
     def draw():
@@ -132,6 +139,9 @@ def main():
             conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() not in ("connection", "keep-alive")}
+            if ignore_range and any(k.lower() == "range" for k in headers):
+                headers = {k: v for k, v in headers.items() if k.lower() != "range"}
+                count("range_ignored")
             conn.request(self.command, self.path, body=body if length else None, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
