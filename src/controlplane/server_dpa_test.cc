@@ -279,6 +279,32 @@ TEST_F(ServerDpaTest, SyncRecreatesBackupsFoundInTheStorageLocation) {
             "Available");
 }
 
+TEST_F(ServerDpaTest, ServerStartFailsBackupsAndRestoresItLeftInProgress) {
+  Object backup = Apply("apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b, namespace: openshift-adp}\n"
+                        "status: {phase: InProgress}\n");
+  Object waiting = Apply("apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: w, namespace: openshift-adp}\n"
+                         "status: {phase: WaitingForPluginOperations}\n");
+  Object du = {{"apiVersion", "velero.io/v2alpha1"},
+               {"kind", "DataUpload"},
+               {"metadata", {{"name", "b-x"}, {"namespace", "openshift-adp"},
+                             {"labels", {{"velero.io/backup-uid", resource::Uid(backup)}}}}},
+               {"spec", {{"snapshotType", "CSI"}}},
+               {"status", {{"phase", "InProgress"}}}};
+  ASSERT_TRUE(store_->Create(du).ok());
+  Apply("apiVersion: velero.io/v1\nkind: Restore\nmetadata: {name: r, namespace: openshift-adp}\n"
+        "status: {phase: InProgress}\n");
+  ASSERT_TRUE(FailInterruptedBackups(*store_).ok());
+  ASSERT_TRUE(FailInterruptedRestores(*store_).ok());
+  Object failed = store_->Get("Backup", "openshift-adp", "b").value();
+  EXPECT_EQ(resource::StringAt(failed, "status.phase"), "Failed");
+  EXPECT_NE(resource::StringAt(failed, "status.failureReason").find("during the server starting"), std::string::npos);
+  EXPECT_TRUE(resource::BoolAt(store_->Get("DataUpload", "openshift-adp", "b-x").value(), "spec.cancel"));
+  // A backup waiting for its operations is resumed, not failed (Velero 1.12.3+).
+  EXPECT_EQ(resource::StringAt(store_->Get("Backup", "openshift-adp", "w").value(), "status.phase"),
+            "WaitingForPluginOperations");
+  EXPECT_EQ(resource::StringAt(store_->Get("Restore", "openshift-adp", "r").value(), "status.phase"), "Failed");
+}
+
 TEST(OperationResultsTest, SummaryAndJsonRoundTrip) {
   OperationResults r;
   r.Add("", "velero-level");

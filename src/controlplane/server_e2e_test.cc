@@ -478,6 +478,18 @@ TEST_F(ServerE2eTest, DeletingTheBackupResourceDeletesItsData) {
   EXPECT_TRUE(WaitFor([&] { return Phase("DeleteBackupRequest", "b1-del") == "Processed"; }, 5000));
   EXPECT_TRUE(Snapshots("app").empty());
   EXPECT_FALSE(fs::exists(dir_ / "bsl" / "velero" / "backups" / "b1"));
+
+  // `ferry delete backup b2`: a plain delete of the resource, held by the server's finalizer
+  // until the data is gone.
+  Apply("apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: b2, namespace: openshift-adp}\n"
+        "spec: {includedNamespaces: [app], snapshotMoveData: true}\n");
+  ASSERT_TRUE(WaitFor([&] { return Terminal("Backup", "b2"); }));
+  ASSERT_EQ(Snapshots("app").size(), 1u);
+  ASSERT_TRUE(store_->Delete("Backup", kNs, "b2").ok());
+  ASSERT_TRUE(WaitFor([&] { return store_->Get("Backup", kNs, "b2").status().code() == StatusCode::kNotFound; }));
+  EXPECT_TRUE(Snapshots("app").empty());
+  EXPECT_TRUE(store_->List("DataUpload", resource::ListOptions()).value().empty());
+  EXPECT_FALSE(fs::exists(dir_ / "bsl" / "velero" / "backups" / "b2"));
 }
 
 }  // namespace
