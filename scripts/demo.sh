@@ -8,6 +8,7 @@
 #   4. the documentation's Backup (snapshotMoveData: true, ttl: 720h0m0s) → DataUploads Completed
 #   5. the volumes wiped, the documentation's Restore → DataDownloads Completed, data identical
 #   6. `ferry repository status` of one namespace repository: Kopia format version 3
+#   7. `ferry benchmark hashing|encryption`: the fastest KOPIA_*_ALGORITHM for this machine
 set -euo pipefail
 BUILD=${1:-build}
 FERRY="$(cd "$BUILD" && pwd)/ferry"
@@ -176,6 +177,10 @@ run ferry repository connect filesystem --path="$WORK/bsl/velero/kopia/mysql-per
   --override-hostname=default --override-username=default > /dev/null
 run ferry repository status | grep -E "Hash|Encryption|Splitter|Format version|Storage type|Config file"
 run ferry snapshot list --all --password static-passw0rd
+
+section "Which algorithms to put in KOPIA_*_ALGORITHM on this machine (ferry benchmark, as kopia benchmark)"
+"$FERRY" benchmark hashing --repeat=100 2>/dev/null | sed -n "/^  0\./,/^  2\./p;/Fastest/p"
+"$FERRY" benchmark encryption --repeat=500 2>/dev/null | sed -n "/^  0\./,/^  1\./p;/Fastest/p"
 
 END=$(date +%s.%N)
 section "Done in $(python3 -c "print('%.1f' % ($END - $START))") s"
