@@ -2,11 +2,15 @@
 # S3 backend benchmark: ferry's S3Storage uploading and downloading ~1 GB of pack-sized blobs
 # (50 x 20 MiB, random) to moto on a loopback port, with 1, 4 and 16 requests in flight.
 # Reports MB/s and ferry's own CPU seconds per GB (getrusage of the benchmark process only; moto's
-# CPU time is printed separately). Against moto the server (Python) is the bottleneck, so the
-# MB/s figures describe moto; CPU-s/GB is what ferry costs.
+# CPU time is printed separately), for put, get into a reused buffer, get into new buffers and
+# put of a body already in the CPU cache, next to references measured on the same data (CRC-32C,
+# memcpy, SHA-256, MD5, and the kernel's cost of a plain loopback TCP connection). Against moto
+# the server (Python) is the bottleneck, so the MB/s figures describe moto; CPU-s/GB is what
+# ferry costs.
 #
 # Usage:
 #   bench/s3-bench.sh [--build=build] [--blobs=50] [--blob-mib=20] [--concurrency=1,4,16]
+#                     [--phases=get,get-new[,put-hot]]
 #
 #   --build   the CMake build directory holding src/blob/s3_benchmark
 #             (cmake --build BUILD --target s3_benchmark)
@@ -22,8 +26,8 @@ ARGS=()
 for arg in "$@"; do
   case "$arg" in
     --build=*) BUILD=$(realpath "${arg#*=}") ;;
-    --blobs=*|--blob-mib=*|--concurrency=*) ARGS+=("$arg") ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --blobs=*|--blob-mib=*|--concurrency=*|--phases=*) ARGS+=("$arg") ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -2,14 +2,17 @@
 // in flight, and report throughput and ferry's own CPU time per GB. Run by bench/s3-bench.sh
 // against moto on a loopback port (or by hand against any S3 endpoint).
 //
-//   s3_benchmark --endpoint=127.0.0.1:PORT --bucket=B [--prefix=P] [--blobs=50] [--blob-mib=20]
-//                [--concurrency=1,4,16] [--reads=get,get-new] [--region=R] [--tls]
+//   s3_benchmark --endpoint=127.0.0.1:PORT --bucket=B [--prefix=P] [--blobs=50]
+//                [--blob-mib=20 | --blob-kib=N]
+//                [--concurrency=1,4,16] [--phases=get,get-new[,put-hot]] [--region=R] [--tls]
 //   credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN)
 //
 // For each concurrency level: PUT every blob (c threads pulling from one queue); GET every blob
 // back twice, "get" into one buffer per thread reused blob after blob and "get-new" into a new
 // buffer per blob (length and three 4 KiB samples compared, blob 0 in full: ~0.002 CPU-s/GB);
-// then DELETE them. Timed: wall clock and getrusage(RUSAGE_SELF) user + system time of this
+// then DELETE them; on request ("put-hot") blob 0 put under every name (its body in the CPU
+// cache) and those deleted. --phases picks which of get, get-new, put-hot run. Timed: wall clock and
+// getrusage(RUSAGE_SELF) user + system time of this
 // process only — against moto the server is the bottleneck, so MB/s says more about moto than
 // about ferry, while CPU-s/GB is ferry's cost. Minor page faults are printed too. The blobs are
 // generated (xorshift, distinct per blob) before anything is timed.
@@ -212,10 +215,12 @@ Phase Run(int n, int threads, int64_t bytes, Op op) {
 
 void Report(const char* what, int c, const Phase& p, const S3Stats& before, const S3Stats& after) {
   const double gb = double(p.bytes) / 1e9;
-  std::printf("%-4s c=%-3d %8.1f MB %7.2f s %8.1f MB/s   cpu %6.3f s (system %5.3f)  %6.3f CPU-s/GB   page faults %lld  requests %lld retries %lld%s%s\n",
-              what, c, double(p.bytes) / 1e6, p.wall, double(p.bytes) / 1e6 / p.wall, p.cpu, p.sys, p.cpu / gb,
-              static_cast<long long>(p.faults),
-              static_cast<long long>(after.requests - before.requests),
+  const int64_t requests = after.requests - before.requests;
+  std::printf("%-7s c=%-3d %8.1f MB %7.2f s %8.1f MB/s   cpu %6.3f s (system %5.3f)  %6.3f CPU-s/GB"
+              "   page faults %lld  requests %lld (%.0f us CPU each) retries %lld%s%s\n",
+              what, c, double(p.bytes) / 1e6, p.wall, double(p.bytes) / 1e6 / p.wall, p.cpu, p.sys,
+              p.cpu / gb, static_cast<long long>(p.faults), static_cast<long long>(requests),
+              requests > 0 ? p.cpu / double(requests) * 1e6 : 0.0,
               static_cast<long long>(after.retries - before.retries),
               p.failures ? "   FAILED: " : "", p.failures ? p.first_error.c_str() : "");
   std::printf("RESULT\t%s\t%d\t%lld\t%.3f\t%.1f\t%.3f\t%.3f\t%.4f\n", what, c,
@@ -231,9 +236,9 @@ int main(int argc, char** argv) {
   o.addressing = S3AddressingStyle::kPath;
   o.disable_tls = true;
   o.prefix = "s3bench-" + std::to_string(getpid()) + "-";
-  int blobs = 50, blob_mib = 20;
+  int blobs = 50, blob_kib = 20 << 10;
   std::vector<int> levels = {1, 4, 16};
-  std::string reads = "get,get-new";  // which read phases run after the puts
+  std::string phases = "get,get-new";  // which phases run after the puts (put-hot: on request)
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&](const char* flag) -> const char* {
@@ -245,20 +250,22 @@ int main(int argc, char** argv) {
     else if (const char* v3 = val("--prefix=")) o.prefix = v3;
     else if (const char* v4 = val("--region=")) o.region = v4;
     else if (const char* v5 = val("--blobs=")) blobs = std::atoi(v5);
-    else if (const char* v6 = val("--blob-mib=")) blob_mib = std::atoi(v6);
+    else if (const char* v6 = val("--blob-mib=")) blob_kib = std::atoi(v6) << 10;
+    else if (const char* v9 = val("--blob-kib=")) blob_kib = std::atoi(v9);
     else if (const char* v7 = val("--concurrency=")) levels = ParseList(v7);
-    else if (const char* v8 = val("--reads=")) reads = v8;
+    else if (const char* v8 = val("--phases=")) phases = v8;
     else if (a == "--tls") o.disable_tls = false;
     else {
       std::fprintf(stderr, "unknown argument %s\nusage: %s --endpoint=HOST:PORT --bucket=B [--prefix=P] "
-                   "[--blobs=50] [--blob-mib=20] [--concurrency=1,4,16] [--reads=get,get-new] [--region=R] [--tls]\n",
+                   "[--blobs=50] [--blob-mib=20 | --blob-kib=N] [--concurrency=1,4,16] [--phases=get,get-new,put-hot] "
+                   "[--region=R] [--tls]\n",
                    a.c_str(), argv[0]);
       return 2;
     }
   }
   const char* key = std::getenv("AWS_ACCESS_KEY_ID");
   const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
-  if (o.bucket.empty() || !key || !secret || blobs <= 0 || blob_mib <= 0 || levels.empty()) {
+  if (o.bucket.empty() || !key || !secret || blobs <= 0 || blob_kib <= 0 || levels.empty()) {
     std::fprintf(stderr, "need --bucket, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, blobs > 0\n");
     return 2;
   }
@@ -273,15 +280,15 @@ int main(int argc, char** argv) {
   }
   S3Storage& s = **opened;
 
-  const size_t size = size_t(blob_mib) << 20;
+  const size_t size = size_t(blob_kib) << 10;
   const int64_t total = int64_t(size) * blobs;
   std::vector<Bytes> data(blobs);
   for (int i = 0; i < blobs; ++i) {
     data[i].resize(size);
     FillRandom(data[i].data(), size, uint64_t(i) + 1);
   }
-  std::printf("s3_benchmark: %d blobs x %d MiB = %.1f MB, endpoint %s, bucket %s, prefix %s\n", blobs,
-              blob_mib, double(total) / 1e6, s.endpoint_url().c_str(), o.bucket.c_str(), o.prefix.c_str());
+  std::printf("s3_benchmark: %d blobs x %d KiB = %.1f MB, endpoint %s, bucket %s, prefix %s\n", blobs,
+              blob_kib, double(total) / 1e6, s.endpoint_url().c_str(), o.bucket.c_str(), o.prefix.c_str());
 
   // References on the same data: the one digest every PUT computes (CRC-32C), the two an
   // object-lock PUT adds or a signed payload would need (MD5, SHA-256), and one plain copy of
@@ -343,8 +350,9 @@ int main(int argc, char** argv) {
       FERRY_RETURN_IF_ERROR(s.GetBlob(id_of(i), 0, -1, &out));
       const Bytes& want = data[i];
       if (out.size() != want.size()) return Status::Corruption("wrong length of " + id_of(i));
-      for (size_t off : {size_t(0), want.size() / 2, want.size() - 4096}) {
-        if (std::memcmp(out.data() + off, want.data() + off, 4096) != 0) {
+      const size_t sample = std::min<size_t>(4096, want.size());
+      for (size_t off : {size_t(0), (want.size() - sample) / 2, want.size() - sample}) {
+        if (std::memcmp(out.data() + off, want.data() + off, sample) != 0) {
           return Status::Corruption("wrong bytes in " + id_of(i));
         }
       }
@@ -355,14 +363,14 @@ int main(int argc, char** argv) {
     std::vector<Bytes> reused(c);  // touched before the clock starts: the steady state
     for (Bytes& b : reused) b.assign(size, 0);
     Phase get, get_new;
-    if (HasItem(reads, "get")) {
+    if (HasItem(phases, "get")) {
       get = Run(blobs, c, total, [&](int i, int t) { return check(i, reused[t]); });
     }
     reused.clear();
     reused.shrink_to_fit();
     S3Stats s2 = s.stats();
     if (get.bytes) Report("get", c, get, s1, s2);
-    if (HasItem(reads, "get-new")) {
+    if (HasItem(phases, "get-new")) {
       get_new = Run(blobs, c, total, [&](int i, int) -> Status {
         Bytes fresh;
         return check(i, fresh);
@@ -371,7 +379,19 @@ int main(int argc, char** argv) {
     S3Stats s3 = s.stats();
     if (get_new.bytes) Report("get-new", c, get_new, s2, s3);
     Phase del = Run(blobs, c, 0, [&](int i, int) { return s.DeleteBlob(id_of(i)); });
-    failed += put.failures + get.failures + get_new.failures + del.failures;
+
+    // "put-hot": one blob put under `blobs` names, so the body is in the CPU cache as a pack just
+    // sealed by the engine would be, rather than in memory like the generated data above (the
+    // CRC-32C and the copy through libcurl's buffer are memory-bound there; see "memcpy alone").
+    Phase put_hot;
+    if (HasItem(phases, "put-hot")) {
+      S3Stats h0 = s.stats();
+      put_hot = Run(blobs, c, total, [&](int i, int) { return s.PutBlob(id_of(i), data[0]); });
+      Report("put-hot", c, put_hot, h0, s.stats());
+      Phase del_hot = Run(blobs, c, 0, [&](int i, int) { return s.DeleteBlob(id_of(i)); });
+      put_hot.failures += del_hot.failures;
+    }
+    failed += put.failures + get.failures + get_new.failures + del.failures + put_hot.failures;
     if (del.failures) std::printf("delete failed: %s\n", del.first_error.c_str());
   }
   S3Stats st = s.stats();
