@@ -218,10 +218,10 @@ Status ProcessDeleteBackupRequests(resource::Store& store) {
       FERRY_RETURN_IF_ERROR(Patch(store, request, patch).status());
     } else if (std::string reason = resource::StringAt(*backup, "status.failureReason");
                resource::StringAt(*backup, "status.phase") == kPhaseDeleting && !reason.empty()) {
-      Object status = {{"errors", Object::array({reason})}};
-      if (resource::StringAt(request, "status.errors") != reason) {
-        (void)Patch(store, request, Object{{"status", status}});
-      }
+      Object errors = Object::array({reason});
+      bool same = request.contains("status") && request["status"].contains("errors") &&
+                  request["status"]["errors"] == errors;
+      if (!same) (void)Patch(store, request, Object{{"status", {{"errors", errors}}}});
     }
   }
   return Status::OK();
