@@ -4,7 +4,7 @@
 # DataUploads with loadConcurrency 2 (starvation check). Benchmark figures, not timed tests.
 #
 # Usage:
-#   bench/datamover-bench.sh [--runs=3] [--small=200] [--ferry=build/ferry]
+#   bench/datamover-bench.sh [--runs=3] [--small=200] [--ferry=build/ferry]   (DATASET=DIR: an existing dataset)
 #
 # Both sides write a fresh filesystem repository (sync mode as ferry's default) on the same disk,
 # with the same algorithms; the repository is created before the clock starts (the node agent's
@@ -32,7 +32,7 @@ done
 [ -x "$FERRY" ] || { echo "no ferry binary at $FERRY" >&2; exit 1; }
 
 mkdir -p "$BENCH_DIR"
-DATA=$BENCH_DIR/dataset
+DATA=${DATASET:-$BENCH_DIR/dataset}
 if [ ! -f "$DATA/big/random-512m.bin" ]; then
   echo "generating the dataset in $DATA ..."
   "$GEN" generate "$DATA" >/dev/null
@@ -92,7 +92,7 @@ for run in $(seq 1 "$RUNS"); do
   # ferry snapshot create
   export FERRY_CONFIG_PATH=$W/cli/repository.config FERRY_PASSWORD=static-passw0rd
   "$FERRY" repository create filesystem --path="$W/cli-repo" >/dev/null
-  t0=$(now); "$FERRY" snapshot create "$DATA" >/dev/null; t1=$(now)
+  t0=$(now); "$FERRY" snapshot create "$DATA" >/dev/null 2>&1; t1=$(now)
   cli=$(secs "$t0" "$t1")
   rm -rf "$W/cli-repo"
   # the node agent: repository created by a first tiny DataUpload, then the timed one

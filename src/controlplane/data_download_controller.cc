@@ -3,6 +3,7 @@
 #include <string>
 
 #include "controlplane/exposer.h"
+#include "controlplane/session_pool.h"
 
 namespace ferry::controlplane {
 
@@ -52,7 +53,7 @@ Result<DataPathManager::TransferFn> DataDownloadController::MakeTransfer(const O
   }
   return DataPathManager::TransferFn([location, request](TransferContext& context) mutable {
     TransferOutcome outcome;
-    auto session = datapath::ConnectOrCreate(location, {}, /*create_if_missing=*/false);
+    auto session = SessionPool::Default().Acquire(location);
     if (!session.ok()) {
       outcome.status = session.status().WithContext("error to connect backup repo");
       return outcome;
@@ -64,6 +65,7 @@ Result<DataPathManager::TransferFn> DataDownloadController::MakeTransfer(const O
       outcome.status = result.status();
       return outcome;
     }
+    SessionPool::Default().Release(location, std::move(*session));
     outcome.total_bytes = result->total_bytes;
     return outcome;
   });

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "controlplane/exposer.h"
+#include "controlplane/session_pool.h"
 #include "controlplane/labels.h"
 
 namespace ferry::controlplane {
@@ -69,7 +70,7 @@ Result<DataPathManager::TransferFn> DataUploadController::MakeTransfer(const Obj
   (void)resume;  // resume_tag makes every run pick up its own checkpoint, if there is one
   return DataPathManager::TransferFn([location, request](TransferContext& context) mutable {
     TransferOutcome outcome;
-    auto session = datapath::ConnectOrCreate(location, {}, /*create_if_missing=*/false);
+    auto session = SessionPool::Default().Acquire(location);
     if (!session.ok()) {
       outcome.status = session.status().WithContext("error to connect backup repo");
       return outcome;
@@ -81,6 +82,7 @@ Result<DataPathManager::TransferFn> DataUploadController::MakeTransfer(const Obj
       outcome.status = result.status();
       return outcome;
     }
+    SessionPool::Default().Release(location, std::move(*session));
     outcome.snapshot_id = result->snapshot_id;
     outcome.total_bytes = result->total_bytes;
     outcome.resumed = result->resumed;
