@@ -92,7 +92,7 @@ class ServerE2eTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void StartAll() {
+  void StartAll(bool with_agent = true) {
     stop_ = false;
     ServerOptions options;
     std::string path = store_path_;
@@ -109,6 +109,10 @@ class ServerE2eTest : public ::testing::Test {
       Status s = server_->Run(stop_);
       EXPECT_TRUE(s.ok()) << s.ToString();
     });
+    if (with_agent) StartAgent();
+  }
+  void StartAgent() {
+    std::string path = store_path_;
     agent_thread_ = std::thread([this, path] {
       auto store = resource::OpenSqliteStore(path);
       ASSERT_TRUE(store.ok());
@@ -462,6 +466,29 @@ TEST_F(ServerE2eTest, TtlExpiryDeletesTheBackupItsDataUploadsMetadataAndSnapshot
   // It stays gone: the sync does not bring it back.
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   EXPECT_EQ(store_->Get("Backup", kNs, "short").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ServerE2eTest, ItemOperationTimeoutCancelsTheDataUpload) {
+  ApplyDpaAndSnapshotClass();
+  AddVolume("app", "data", 13);
+  StartAll(/*with_agent=*/false);  // no node agent yet: the DataUpload cannot progress
+  Apply("apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: slow, namespace: openshift-adp}\n"
+        "spec: {includedNamespaces: [app], snapshotMoveData: true, itemOperationTimeout: 1s}\n");
+  auto cancelled = [&] {
+    auto uploads = store_->List("DataUpload", resource::ListOptions()).value();
+    return uploads.size() == 1 && resource::BoolAt(uploads[0], "spec.cancel");
+  };
+  ASSERT_TRUE(WaitFor(cancelled, 10000));
+  EXPECT_EQ(Phase("Backup", "slow"), "WaitingForPluginOperations");
+  StartAgent();  // the node agent ends the cancelled DataUpload
+  ASSERT_TRUE(WaitFor([&] { return Terminal("Backup", "slow"); }));
+  Object backup = store_->Get("Backup", kNs, "slow").value();
+  EXPECT_EQ(resource::StringAt(backup, "status.phase"), "PartiallyFailed");
+  EXPECT_EQ(resource::IntAt(backup, "status.backupItemOperationsFailed"), 1);
+  EXPECT_NE(resource::StringAt(backup, "status.failureReason").find("itemOperationTimeout"), std::string::npos)
+      << resource::StringAt(backup, "status.failureReason");
+  auto du = store_->List("DataUpload", resource::ListOptions()).value().at(0);
+  EXPECT_EQ(resource::StringAt(du, "status.phase"), "Canceled");
 }
 
 TEST_F(ServerE2eTest, DeletingTheBackupResourceDeletesItsData) {
