@@ -387,6 +387,13 @@ TEST_F(ServerE2eTest, DisasterRecoveryFromAFreshStore) {
   fs::path restored = BoundPath("app-restored", "data");
   ASSERT_FALSE(restored.empty());
   EXPECT_TRUE(SameTree(volume.string() + ".original", restored));
+
+  // The synced backup has no DataUploads in this store: deleting it forgets its snapshots from
+  // what the location's metadata records.
+  ASSERT_EQ(Snapshots("app").size(), 1u);
+  ASSERT_TRUE(store_->Delete("Backup", kNs, "dr").ok());
+  ASSERT_TRUE(WaitFor([&] { return store_->Get("Backup", kNs, "dr").status().code() == StatusCode::kNotFound; }));
+  EXPECT_TRUE(Snapshots("app").empty());
 }
 
 TEST_F(ServerE2eTest, OneFailingSnapshotOfFifteenVolumesMakesPartiallyFailed) {
