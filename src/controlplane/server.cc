@@ -1,5 +1,7 @@
 #include "controlplane/server.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <functional>
 #include <map>
@@ -7,6 +9,7 @@
 
 #include "controlplane/backup_sync.h"
 #include "controlplane/dpa_controller.h"
+#include "resource/time_util.h"
 
 namespace ferry::controlplane {
 
@@ -24,6 +27,44 @@ struct Worker {
   std::atomic<bool> done{false};
   Status result;
 };
+
+// One server per store, like Velero's single replica: a ConfigMap lease renewed on every pass.
+constexpr char kLeaseNamespace[] = "kube-system";
+constexpr char kLeaseName[] = "ferry-server-lease";
+
+std::string LeaseHolder() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  return std::string(host) + "/" + std::to_string(::getpid());
+}
+
+// Takes or renews the lease; Conflict naming the holder while another live server has it.
+Status RenewLease(resource::Store& store, const std::string& holder, int64_t lease_seconds) {
+  int64_t now = resource::NowUnixSeconds();
+  auto lease = store.Get("ConfigMap", kLeaseNamespace, kLeaseName);
+  Object data = {{"holderIdentity", holder}, {"renewTime", resource::Rfc3339(now)}};
+  if (!lease.ok()) {
+    if (lease.status().code() != StatusCode::kNotFound) return lease.status();
+    Object cm = {{"apiVersion", "v1"},
+                 {"kind", "ConfigMap"},
+                 {"metadata", {{"name", kLeaseName}, {"namespace", kLeaseNamespace}}},
+                 {"data", data}};
+    auto created = store.Create(cm);
+    if (created.ok()) return Status::OK();
+    if (created.status().code() != StatusCode::kAlreadyExists) return created.status();
+    return Status::Conflict("another ferry server took the lease at the same moment");
+  }
+  std::string current = resource::StringAt(*lease, "data.holderIdentity");
+  auto renewed = resource::ParseRfc3339(resource::StringAt(*lease, "data.renewTime"));
+  if (current != holder && renewed.ok() && now - *renewed < lease_seconds) {
+    return Status::Conflict("another ferry server (" + current + ") runs on this store (lease renewed " +
+                            std::to_string(now - *renewed) + " s ago); run one server per store");
+  }
+  if (current == holder && renewed.ok() && now - *renewed < lease_seconds / 3) return Status::OK();  // fresh enough
+  Object updated = *lease;
+  updated["data"] = data;
+  return store.Update(updated).status();  // Conflict when another server renewed meanwhile
+}
 
 }  // namespace
 
@@ -122,6 +163,15 @@ Server::~Server() {
 
 Status Server::Run(const std::atomic<bool>& stop) {
   FERRY_ASSIGN_OR_RETURN(auto store, impl_->options.open_store());
+  const std::string holder = LeaseHolder() + "/" + RandomSuffix();
+  // A server killed a moment ago still holds the lease: wait for it to lapse (a live one keeps it).
+  for (int64_t waited_ms = 0;; waited_ms += 500) {
+    Status lease = RenewLease(*store, holder, impl_->options.lease_seconds);
+    if (lease.ok()) break;
+    if (lease.code() != StatusCode::kConflict || waited_ms > (impl_->options.lease_seconds + 2) * 1000 || stop.load()) return lease;
+    if (waited_ms == 0) LogWarning(lease.message() + "; waiting for its lease to lapse");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
   FERRY_RETURN_IF_ERROR(FailInterruptedBackups(*store));
   FERRY_RETURN_IF_ERROR(FailInterruptedRestores(*store));
   LogInfo("server started");
@@ -150,6 +200,11 @@ Status Server::Run(const std::atomic<bool>& stop) {
       if (!synced.ok()) LogError("backup sync: " + synced.status().message());
       next_sync_ms = NowMs() + impl_->options.sync_period_ms;
     }
+    if (Status lease = RenewLease(*store, holder, impl_->options.lease_seconds); !lease.ok()) {
+      LogError("lost the server lease: " + lease.message() + "; stopping");
+      impl_->JoinAll();
+      return lease;
+    }
     Status s = impl_->Pass(*store);
     if (!s.ok()) LogError(s.message());
     impl_->Reap();
@@ -158,6 +213,11 @@ Status Server::Run(const std::atomic<bool>& stop) {
   }
   LogInfo("server stopping");
   impl_->JoinAll();
+  // Hand the lease back so that a new server can start at once.
+  if (auto lease = store->Get("ConfigMap", kLeaseNamespace, kLeaseName);
+      lease.ok() && resource::StringAt(*lease, "data.holderIdentity") == holder) {
+    (void)store->Delete("ConfigMap", kLeaseNamespace, kLeaseName);
+  }
   return Status::OK();
 }
 

@@ -8,6 +8,7 @@
 //     their ttl (backup_deletion.h);
 //   - syncs backups from every backup storage location every sync period (backup_sync.h).
 // Workers open their own store handle (a Store is single-threaded); the loop's handle is its own.
+// One server runs per store (a lease, see ServerOptions::lease_seconds).
 #pragma once
 
 #include <atomic>
@@ -29,6 +30,9 @@ struct ServerOptions {
   int64_t sync_period_ms = 10'000;  // Velero's default backupSyncPeriod is 1m
   // A worker that failed (store error) is started again after this long.
   int64_t retry_delay_ms = 5'000;
+  // One server per store: it holds ConfigMap kube-system/ferry-server-lease, renewed every pass;
+  // a second server waits this long for the lease to lapse, then gives up with Conflict.
+  int64_t lease_seconds = 15;
   BackupControllerOptions backup;    // .stop is set by the server
   RestoreControllerOptions restore;  // .volume_root: root of the default StorageClass
   BackupDeletionOptions deletion;

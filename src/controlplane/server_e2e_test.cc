@@ -104,6 +104,7 @@ class ServerE2eTest : public ::testing::Test {
     options.restore.poll_interval_ms = 100;
     options.restore.volume_root = (dir_ / "restored").string();
     options.deletion.poll_interval_ms = 100;
+    options.lease_seconds = lease_seconds_;
     server_ = std::make_unique<Server>(options);
     server_thread_ = std::thread([this] {
       Status s = server_->Run(stop_);
@@ -270,6 +271,7 @@ deletionPolicy: Retain
   std::string store_path_;
   std::unique_ptr<resource::Store> store_;
   std::atomic<bool> stop_{false};
+  int64_t lease_seconds_ = 15;
   std::unique_ptr<Server> server_;
   std::thread server_thread_, agent_thread_;
   std::mutex log_mu_;
@@ -496,6 +498,26 @@ TEST_F(ServerE2eTest, ItemOperationTimeoutCancelsTheDataUpload) {
       << resource::StringAt(backup, "status.failureReason");
   auto du = store_->List("DataUpload", resource::ListOptions()).value().at(0);
   EXPECT_EQ(resource::StringAt(du, "status.phase"), "Canceled");
+}
+
+TEST_F(ServerE2eTest, OneServerPerStore) {
+  lease_seconds_ = 3;
+  StartAll(/*with_agent=*/false);
+  ASSERT_TRUE(WaitFor([&] { return store_->Get("ConfigMap", "kube-system", "ferry-server-lease").ok(); }, 5000));
+  ServerOptions options;
+  options.lease_seconds = 3;
+  std::string path = store_path_;
+  options.open_store = [path]() { return resource::OpenSqliteStore(path); };
+  std::atomic<bool> stop_second{false};
+  Server second(options);
+  auto start = std::chrono::steady_clock::now();
+  Status s = second.Run(stop_second);
+  EXPECT_EQ(s.code(), StatusCode::kConflict) << s.ToString();
+  EXPECT_NE(s.message().find("another ferry server"), std::string::npos) << s.message();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::seconds(3)) << "it waited for the lease to lapse";
+  // Stopping the first hands the lease back.
+  StopAll();
+  EXPECT_EQ(store_->Get("ConfigMap", "kube-system", "ferry-server-lease").status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(ServerE2eTest, DeletingTheBackupResourceDeletesItsData) {
