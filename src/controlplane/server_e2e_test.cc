@@ -194,7 +194,8 @@ deletionPolicy: Retain
   }
 
   // A bound PVC + PV pair over a directory (or, for block, an image file) under volumes/.
-  fs::path AddVolume(const std::string& ns, const std::string& pvc, int seed, bool block = false) {
+  fs::path AddVolume(const std::string& ns, const std::string& pvc, int seed, bool block = false,
+                     const std::string& app = "mysql") {
     fs::path path = dir_ / "volumes" / (ns + "-" + pvc + (block ? ".img" : ""));
     std::string size = "1Gi";
     if (block) {
@@ -214,7 +215,7 @@ deletionPolicy: Retain
           "}\n  claimRef: {namespace: " + ns + ", name: " + pvc +
           "}\n  persistentVolumeReclaimPolicy: Retain\nstatus: {phase: Bound}\n---\n"
           "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: " + pvc + ", namespace: " + ns +
-          ", labels: {app: mysql}}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: " +
+          ", labels: {app: " + app + "}}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: " +
           size + "}}\n  storageClassName: local\n  volumeMode: " + mode + "\n  volumeName: " + pv +
           "\nstatus: {phase: Bound}\n");
     return path;
@@ -480,9 +481,11 @@ TEST_F(ServerE2eTest, TtlExpiryDeletesTheBackupItsDataUploadsMetadataAndSnapshot
 TEST_F(ServerE2eTest, ItemOperationTimeoutCancelsTheDataUpload) {
   ApplyDpaAndSnapshotClass();
   AddVolume("app", "data", 13);
+  AddVolume("app", "cache", 14, false, "cache");  // not selected by the labelSelector
   StartAll(/*with_agent=*/false);  // no node agent yet: the DataUpload cannot progress
   Apply("apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: slow, namespace: openshift-adp}\n"
-        "spec: {includedNamespaces: [app], snapshotMoveData: true, itemOperationTimeout: 1s}\n");
+        "spec: {includedNamespaces: [app], labelSelector: {matchLabels: {app: mysql}}, snapshotMoveData: true,"
+        " itemOperationTimeout: 1s}\n");
   auto cancelled = [&] {
     auto uploads = store_->List("DataUpload", resource::ListOptions()).value();
     return uploads.size() == 1 && resource::BoolAt(uploads[0], "spec.cancel");
@@ -498,6 +501,7 @@ TEST_F(ServerE2eTest, ItemOperationTimeoutCancelsTheDataUpload) {
       << resource::StringAt(backup, "status.failureReason");
   auto du = store_->List("DataUpload", resource::ListOptions()).value().at(0);
   EXPECT_EQ(resource::StringAt(du, "status.phase"), "Canceled");
+  EXPECT_EQ(resource::StringAt(du, "spec.sourcePVC"), "data") << "only the PVC the labelSelector matches";
 }
 
 TEST_F(ServerE2eTest, OneServerPerStore) {
