@@ -3,7 +3,6 @@
 #include <string>
 
 #include "controlplane/exposer.h"
-#include "controlplane/session_pool.h"
 
 namespace ferry::controlplane {
 
@@ -53,7 +52,8 @@ Result<DataPathManager::TransferFn> DataDownloadController::MakeTransfer(const O
   }
   return DataPathManager::TransferFn([location, request](TransferContext& context) mutable {
     TransferOutcome outcome;
-    auto session = SessionPool::Default().Acquire(location);
+    // Always a fresh session: a pooled one may not see a snapshot another node agent saved since.
+    auto session = datapath::ConnectOrCreate(location, {}, /*create_if_missing=*/false);
     if (!session.ok()) {
       outcome.status = session.status().WithContext("error to connect backup repo");
       return outcome;
@@ -65,7 +65,7 @@ Result<DataPathManager::TransferFn> DataDownloadController::MakeTransfer(const O
       outcome.status = result.status();
       return outcome;
     }
-    SessionPool::Default().Release(location, std::move(*session));
+
     outcome.total_bytes = result->total_bytes;
     return outcome;
   });

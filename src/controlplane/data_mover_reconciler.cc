@@ -165,7 +165,7 @@ Status DataMoverReconciler::ReconcileAccepted(Object obj) {
   // Accepted by this node but not exposed: either the snapshot was not ready yet, or this node
   // agent stopped while exposing. Start over from a clean slate.
   if (!ExposureOf(obj).empty()) {
-    Status cleaned = CleanUp(obj);
+    Status cleaned = CleanUpForRetry(obj);
     if (!cleaned.ok()) LogWarning(resource::Describe(obj) + ": clean-up before exposing again: " + cleaned.message());
     Object patch;
     patch["metadata"]["annotations"][std::string(kExposedAnnotation)] = nullptr;

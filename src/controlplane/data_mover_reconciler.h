@@ -90,6 +90,8 @@ class DataMoverReconciler {
   virtual Result<std::optional<resource::Object>> Expose(resource::Object& obj) = 0;
   // Removes every temporary object recorded in obj's exposure annotation.
   virtual Status CleanUp(const resource::Object& obj) = 0;
+  // The same before exposing again after a restart (inputs such as the source VolumeSnapshot stay).
+  virtual Status CleanUpForRetry(const resource::Object& obj) { return CleanUp(obj); }
   // The volume namespace whose repository the transfer uses, and the BSL.
   virtual RepositoryKey RepositoryKeyFor(const resource::Object& obj) const = 0;
   // Builds the transfer (runs on a DataPathManager thread; must not use the Store).

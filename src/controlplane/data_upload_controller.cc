@@ -44,6 +44,10 @@ Result<std::optional<Object>> DataUploadController::Expose(Object& obj) {
 
 Status DataUploadController::CleanUp(const Object& obj) { return CleanUpSnapshot(store_, obj, ExposureOf(obj)); }
 
+Status DataUploadController::CleanUpForRetry(const Object& obj) {
+  return CleanUpSnapshot(store_, obj, ExposureOf(obj), /*delete_source_snapshot=*/false);
+}
+
 RepositoryKey DataUploadController::RepositoryKeyFor(const Object& obj) const {
   RepositoryKey key;
   key.velero_namespace = resource::Namespace(obj);

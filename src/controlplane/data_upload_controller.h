@@ -24,6 +24,7 @@ class DataUploadController : public DataMoverReconciler {
  protected:
   Result<std::optional<resource::Object>> Expose(resource::Object& obj) override;
   Status CleanUp(const resource::Object& obj) override;
+  Status CleanUpForRetry(const resource::Object& obj) override;
   RepositoryKey RepositoryKeyFor(const resource::Object& obj) const override;
   Result<DataPathManager::TransferFn> MakeTransfer(const resource::Object& obj,
                                                    const datapath::RepositoryLocation& location,

@@ -120,7 +120,7 @@ Result<std::optional<Object>> ExposeSnapshot(resource::Store& store, const Objec
   return std::optional<Object>(exposure);
 }
 
-Status CleanUpSnapshot(resource::Store& store, const Object& du, const Object& exposure) {
+Status CleanUpSnapshot(resource::Store& store, const Object& du, const Object& exposure, bool delete_source_snapshot) {
   Status result;
   std::string copy = exposure.value("snapshot", std::string());
   if (!copy.empty()) {
@@ -136,7 +136,7 @@ Status CleanUpSnapshot(resource::Store& store, const Object& du, const Object& e
   // Velero deletes the source VolumeSnapshot once its data has moved (or could not be).
   std::string ns = resource::StringAt(du, "spec.sourceNamespace");
   std::string vs_name = resource::StringAt(du, "spec.csiSnapshot.volumeSnapshot");
-  if (!vs_name.empty()) {
+  if (!vs_name.empty() && delete_source_snapshot) {
     Status s = store.Delete("VolumeSnapshot", ns, vs_name);
     if (!s.ok() && !IsNotFound(s) && result.ok()) result = s.WithContext("deleting VolumeSnapshot " + Ref(ns, vs_name));
   }

@@ -47,8 +47,9 @@ Result<std::optional<resource::Object>> ExposeSnapshot(resource::Store& store, c
                                                        const ExposerOptions& options, const RecordFn& record);
 // Deletes the snapshot recorded in exposure (if any) and the DataUpload's source VolumeSnapshot
 // (Velero deletes it after every data movement, whatever the outcome).
+// Before exposing again (a restarted node agent), delete_source_snapshot is false.
 Status CleanUpSnapshot(resource::Store& store, const resource::Object& data_upload,
-                       const resource::Object& exposure);
+                       const resource::Object& exposure, bool delete_source_snapshot = true);
 
 // DataDownload: provision the volume the snapshot is restored into. nullopt: not yet.
 Result<std::optional<resource::Object>> ExposeRestoreTarget(resource::Store& store,

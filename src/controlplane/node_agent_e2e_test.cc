@@ -282,5 +282,39 @@ TEST(NodeAgentEndToEnd, KilledMidUploadResumesFromCheckpointAfterRestart) {
   EXPECT_EQ(TreeContents(root + "/restored"), TreeContents(data));
 }
 
+TEST(NodeAgentEndToEnd, SigtermLeavesTheUploadResumable) {
+  TempDir dir("sigterm");
+  std::string root = dir.str(), store = root + "/store.db";
+  fs::create_directories(dir.path() / "provisioned");
+  fs::path data = dir.path() / "volumes" / "data";
+  fs::create_directories(data);
+  for (int i = 0; i < 24; ++i) WriteRandomFile(data / ("part-" + std::to_string(i)), 6 << 20, 300 + i);
+  std::ofstream(dir.path() / "m.yaml") << CommonManifests(root) + Volume("data", data.string(), "Filesystem") +
+                                              DataUploadYaml("backup-3-data", "data");
+  ASSERT_EQ(RunFerry("apply -f " + root + "/m.yaml --store " + store).exit_code, 0);
+  std::string flags = "--node node-1 --namespace openshift-adp --store " + store + " --progress-interval 100ms";
+  auto handle = std::move(resource::OpenSqliteStore(store)).value();
+  {
+    AgentProcess agent(flags, root + "/agent.log");
+    for (int i = 0; i < 1500; ++i) {
+      auto du = handle->Get("DataUpload", "openshift-adp", "backup-3-data");
+      ASSERT_TRUE(du.ok());
+      ASSERT_NE(resource::StringAt(*du, "status.phase"), "Completed") << "finished before SIGTERM";
+      if (resource::IntAt(*du, "status.progress.bytesDone") > 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(agent.Terminate(SIGTERM), 0) << agent.Log();
+    EXPECT_NE(agent.Log().find("resume when the agent restarts"), std::string::npos) << agent.Log();
+  }
+  auto du = handle->Get("DataUpload", "openshift-adp", "backup-3-data");
+  ASSERT_TRUE(du.ok());
+  EXPECT_EQ(resource::StringAt(*du, "status.phase"), "InProgress");
+  AgentProcess again(flags, root + "/agent-2.log");
+  ASSERT_TRUE(WaitAll(store, "datauploads", 1, "Completed", 120)) << again.Log();
+  du = handle->Get("DataUpload", "openshift-adp", "backup-3-data");
+  EXPECT_EQ(resource::Annotations(*du)["ferry.io/resumed-from-checkpoint"], "true") << again.Log();
+  EXPECT_EQ(again.Terminate(), 0);
+}
+
 }  // namespace
 }  // namespace ferry::controlplane::testing

@@ -289,6 +289,64 @@ stringData: {cloud: "[default]\naws_access_key_id=a\naws_secret_access_key=b\n"}
   ExpectCleanedUp("DataUpload", "du");
 }
 
+// What a node agent left behind when it stopped (store state written by hand, as a crash would
+// leave it) is picked up by its successor with the same node name.
+TEST_F(NodeAgentTest, RestartPicksUpAcceptedPreparedAndCancelingWorkOfThisNode) {
+  fs::path accepted_volume = FilesystemVolume("acc");
+  fs::path prepared_volume = FilesystemVolume("prep");
+  Snapshot("vs-acc", "acc");
+  Snapshot("vs-prep", "prep");
+  DataUpload("accepted", "vs-acc", "acc");
+  DataUpload("prepared", "vs-prep", "prep");
+  DataUpload("canceling", "vs-prep", "prep");
+  // Accepted by node-1, which died while copying the snapshot: a partial copy is on disk.
+  fs::path stale = dir_ / "snapshots" / "stale-copy";
+  fs::create_directories(stale);
+  std::ofstream(stale / "half") << "partial";
+  Object exposed = {{"driver", "ferry.local/copy"}, {"volumeMode", "Filesystem"}, {"snapshot", stale.string()},
+                    {"sourcePath", accepted_volume.string()}};
+  Patch("DataUpload", "accepted",
+        Object{{"metadata", {{"finalizers", {"velero.io/data-upload-download-finalizer"}},
+                             {"labels", {{"velero.io/accepted-by", "node-1"}}},
+                             {"annotations", {{"velero.io/accepted-by", "node-1"},
+                                              {"velero.io/accepted-at", resource::NowRfc3339()},
+                                              {"ferry.io/exposed", exposed.dump()}}}}},
+               {"status", {{"phase", "Accepted"}}}}.dump());
+  // Prepared on node-1 with a live exposure of the volume.
+  Object live = {{"driver", "ferry.local/live"}, {"volumeMode", "Filesystem"}, {"path", prepared_volume.string()}};
+  Patch("DataUpload", "prepared",
+        Object{{"metadata", {{"finalizers", {"velero.io/data-upload-download-finalizer"}},
+                             {"annotations", {{"ferry.io/exposed", live.dump()}}}}},
+               {"status", {{"phase", "Prepared"}, {"node", "node-1"}}}}.dump());
+  // Canceling on node-1, whose transfer died with the process.
+  Patch("DataUpload", "canceling",
+        Object{{"metadata", {{"finalizers", {"velero.io/data-upload-download-finalizer"}}}},
+               {"spec", {{"cancel", true}}},
+               {"status", {{"phase", "Canceling"}, {"node", "node-1"}}}}.dump());
+  StartAgent("node-1");
+  EXPECT_EQ(WaitForPhase("DataUpload", "accepted", {"Completed", "Failed", "Canceled"}), "Completed");
+  EXPECT_EQ(WaitForPhase("DataUpload", "prepared", {"Completed", "Failed", "Canceled"}), "Completed");
+  EXPECT_EQ(WaitForPhase("DataUpload", "canceling", {"Completed", "Failed", "Canceled"}), "Canceled");
+  EXPECT_FALSE(fs::exists(stale));  // the partial copy was cleaned up before exposing again
+  ExpectCleanedUp("DataUpload", "accepted");
+  EXPECT_TRUE(fs::exists(prepared_volume / "big.bin"));  // a live exposure never deletes the volume
+}
+
+TEST_F(NodeAgentTest, WorkOfAnotherNodeIsLeftAlone) {
+  fs::path volume = FilesystemVolume("data");
+  Snapshot("vs", "data");
+  DataUpload("du", "vs", "data");
+  Object live = {{"driver", "ferry.local/live"}, {"volumeMode", "Filesystem"}, {"path", volume.string()}};
+  Patch("DataUpload", "du",
+        Object{{"metadata", {{"finalizers", {"velero.io/data-upload-download-finalizer"}},
+                             {"annotations", {{"ferry.io/exposed", live.dump()}}}}},
+               {"status", {{"phase", "InProgress"}, {"node", "node-2"}}}}.dump());
+  StartAgent("node-1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(Phase("DataUpload", "du"), "InProgress");
+  EXPECT_EQ(resource::StringAt(Get("DataUpload", "du"), "status.node"), "node-2");
+}
+
 TEST_F(NodeAgentTest, OtherDataMoversAreIgnored) {
   FilesystemVolume("data");
   Snapshot("vs", "data");

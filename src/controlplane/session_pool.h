@@ -2,7 +2,9 @@
 // of the same repository, so that a queue of small DataUploads does not pay the repository open
 // (key derivation, index load) each time. A session is used by one transfer at a time; an idle
 // one older than max_idle is closed instead of reused, so a transfer never works from a view of
-// the repository older than that (other writers, maintenance).
+// the repository older than that (other writers, maintenance). Uploads use it (a slightly old
+// view only costs some deduplication or an older parent); restores open a fresh session, since
+// the snapshot they read may have been saved by another node agent a moment ago.
 //
 // Thread-safe.
 #pragma once
