@@ -1,5 +1,7 @@
 #include "controlplane/log.h"
 
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <mutex>
 
@@ -32,7 +34,13 @@ void Log(LogLevel level, std::string_view message) {
     Sink()(level, message);
     return;
   }
-  std::cerr << resource::NowRfc3339() << " " << LevelName(level) << " " << message << "\n" << std::flush;
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+  std::string stamp = resource::Rfc3339(ms / 1000);  // "...T18:00:00Z" → "...T18:00:00.123Z"
+  char frac[8];
+  std::snprintf(frac, sizeof(frac), ".%03d", static_cast<int>(ms % 1000));
+  stamp.insert(stamp.size() - 1, frac);
+  std::cerr << stamp << " " << LevelName(level) << " " << message << "\n" << std::flush;
 }
 
 LogSink SetLogSink(LogSink sink) {

@@ -192,13 +192,20 @@ Status NodeAgent::Run(const std::atomic<bool>& stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(options_.idle_wait_ms));
       continue;
     }
-    int wait = data_path_.running() > 0 || repositories_.MaintenanceRunning() ? options_.busy_wait_ms
-                                                                               : options_.idle_wait_ms;
-    auto changed = store_.WaitForChange(since_, wait);
-    if (!changed.ok()) LogWarning("watching the store: " + changed.status().message());
+    Sleep(repositories_.MaintenanceRunning() ? options_.busy_wait_ms : options_.idle_wait_ms);
   }
   Shutdown();
   return Status::OK();
+}
+
+void NodeAgent::Sleep(int idle_wait_ms) {
+  if (data_path_.running() > 0) {
+    // Wake as soon as a transfer ends; store changes are looked at every busy_wait_ms meanwhile.
+    data_path_.WaitForFinished(options_.busy_wait_ms);
+    return;
+  }
+  auto changed = store_.WaitForChange(since_, idle_wait_ms);
+  if (!changed.ok()) LogWarning("watching the store: " + changed.status().message());
 }
 
 bool NodeAgent::HasPendingWork() {
@@ -232,9 +239,8 @@ Status NodeAgent::RunUntilIdle(const std::atomic<bool>& stop) {
     } else if (++idle_passes >= 2) {
       break;
     }
-    int wait = data_path_.running() > 0 ? options_.busy_wait_ms : std::min(options_.idle_wait_ms, 200);
-    auto changed = store_.WaitForChange(since_, wait);
-    if (!changed.ok()) LogWarning("watching the store: " + changed.status().message());
+    // Nothing pending: a short look for late changes before leaving.
+    Sleep(idle_passes > 0 ? 20 : std::min(options_.idle_wait_ms, 200));
   }
   Shutdown();
   return Status::OK();
@@ -245,7 +251,8 @@ void NodeAgent::Shutdown() {
   started_ = false;
   if (data_path_.running() > 0) {
     LogInfo("node agent " + options_.mover.node + " stopping: " + std::to_string(data_path_.running()) +
-            " transfer(s) interrupted at a checkpoint; they resume when the agent restarts");
+            " transfer(s) stopped at a safe point; they stay InProgress and continue when the agent restarts "
+            "(uploads from the checkpoint written now, when any file was finished)");
   }
   uploads_.set_shutting_down();
   downloads_.set_shutting_down();

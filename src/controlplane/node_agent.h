@@ -64,6 +64,7 @@ class NodeAgent {
   void Shutdown();
   bool InScope(const resource::Object& obj) const;
   bool HasPendingWork();
+  void Sleep(int idle_wait_ms);
 
   resource::Store& store_;
   NodeAgentOptions options_;
