@@ -126,6 +126,14 @@ TEST_F(BackupRepositoryTest, MissingBslIsNotReady) {
   EXPECT_EQ(resource::StringAt(*br, "status.phase"), "NotReady");
   EXPECT_NE(resource::StringAt(*br, "status.message").find("BackupStorageLocation \"elsewhere\" not found"),
             std::string::npos);
+  // Once the location exists, the next use prepares the repository again: Ready.
+  Apply("apiVersion: velero.io/v1\nkind: BackupStorageLocation\nmetadata: {name: elsewhere, namespace: velero}\n"
+        "spec: {provider: aws, objectStorage: {bucket: b, prefix: other}, config: {fspath: " + dir_.string() + "}}\n");
+  repo = EnsureRepository(*store_, {"velero", "app", "elsewhere", "kopia"}, o);
+  ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+  EXPECT_EQ(resource::StringAt(*repo, "status.phase"), "Ready");
+  EXPECT_EQ(resource::StringAt(*repo, "status.message"), "");
+  EXPECT_TRUE(fs::exists(dir_ / "other" / "kopia" / "app" / "kopia.repository.f"));
 }
 
 TEST_F(BackupRepositoryTest, MaintenanceRunsWhenDueAndStaysReady) {

@@ -139,11 +139,11 @@ Result<Object> EnsureRepository(resource::Store& store, const RepositoryKey& key
   while (true) {
     std::string phase = resource::StringAt(repository, "status.phase");
     if (phase == "Ready") return repository;
-    if (phase == "NotReady") {
+    if (phase == "NotReady" && (!options.prepare || prepared_here)) {
       return Status::InvalidArgument("backup repository is not ready: " +
                                      resource::StringAt(repository, "status.message"));
     }
-    if (options.prepare && !prepared_here) {
+    if (options.prepare && !prepared_here) {  // New, or NotReady: try (again) now
       FERRY_RETURN_IF_ERROR(options.prepare(repository));
       prepared_here = true;
     } else {

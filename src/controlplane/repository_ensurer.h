@@ -53,8 +53,9 @@ struct EnsureOptions {
   // How long to wait for a New repository to become Ready (Velero's --resource-timeout).
   int64_t resource_timeout_ms = 10 * 60 * 1000;
   int poll_interval_ms = 500;
-  // Called for a repository still New instead of waiting for another process to prepare it (the
-  // node agent passes its BackupRepository controller here, so it never waits on itself).
+  // Called for a repository still New (or NotReady: one more try, so a fixed BSL or Secret helps
+  // at once) instead of waiting for another process to prepare it (the node agent passes its
+  // BackupRepository controller here, so it never waits on itself).
   std::function<Status(const resource::Object& repository)> prepare;
   const std::atomic<bool>* cancel = nullptr;
 };
