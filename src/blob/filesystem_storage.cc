@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -142,7 +143,20 @@ class FilesystemStorage final : public Storage {
   // Writes `data` to root/dirs.../file via a temp file and rename. Used for blobs and `.shards`.
   Status WriteAtomically(const std::vector<std::string>& dirs, const std::string& final_path,
                          ByteView data) const {
-    const std::string tmp = final_path + ".tmp." + RandomSuffix();
+    FERRY_ASSIGN_OR_RETURN(auto created, CreateTempFile(dirs, final_path));
+    Fd fd(created.first);
+    const std::string& tmp = created.second;
+    Status s = WriteAll(fd.get(), data, tmp);
+    if (s.ok()) s = CloseAndRename(fd, tmp, final_path);
+    if (!s.ok()) ::unlink(tmp.c_str());
+    return s;
+  }
+
+  // Creates "<final_path>.tmp.<16 hex>" (and the shard directories if missing) with the blob
+  // file mode; returns its descriptor and path.
+  Result<std::pair<int, std::string>> CreateTempFile(const std::vector<std::string>& dirs,
+                                                     const std::string& final_path) const {
+    std::string tmp = final_path + ".tmp." + RandomSuffix();
     constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
     int raw = ::open(tmp.c_str(), kFlags, options_.file_mode);
     if (raw < 0 && errno == ENOENT && !dirs.empty()) {
@@ -152,13 +166,24 @@ class FilesystemStorage final : public Storage {
       raw = ::open(tmp.c_str(), kFlags, options_.file_mode);
     }
     if (raw < 0) return ErrnoStatus("cannot create", tmp, errno);
-    Fd fd(raw);
-    Status s = FinishTempFile(fd, tmp, data);
-    if (s.ok() && ::rename(tmp.c_str(), final_path.c_str()) != 0) {
-      s = ErrnoStatus("cannot rename temporary file to", final_path, errno);
+    if (::fchmod(raw, options_.file_mode) != 0) {
+      Status s = ErrnoStatus("cannot set mode of", tmp, errno);
+      ::close(raw);
+      ::unlink(tmp.c_str());
+      return s;
     }
-    if (!s.ok()) ::unlink(tmp.c_str());
-    return s;
+    return std::make_pair(raw, std::move(tmp));
+  }
+
+  // Completes a temp file whose bytes are all written: fsync (in "blob" sync mode), close (NFS
+  // reports write errors there), rename into place. The caller unlinks tmp on error.
+  Status CloseAndRename(Fd& fd, const std::string& tmp, const std::string& final_path) const {
+    if (options_.sync_writes && ::fsync(fd.get()) != 0) return ErrnoStatus("cannot sync", tmp, errno);
+    if (fd.Close() != 0) return ErrnoStatus("cannot close", tmp, errno);
+    if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+      return ErrnoStatus("cannot rename temporary file to", final_path, errno);
+    }
+    return Status::OK();
   }
 
   std::string PathOf(const std::vector<std::string>& dirs, const std::string& file) const {
@@ -172,7 +197,13 @@ class FilesystemStorage final : public Storage {
     return path;
   }
 
+  bool streams_writes() const override { return true; }
+
  protected:
+  // Writes go straight to the blob's temp file (pwrite), which Commit renames into place exactly as
+  // PutBlob does (same sync modes), so a pack never needs to be whole in memory.
+  Result<std::unique_ptr<BlobWriter>> DoNewBlobWriter(std::string_view id, const PutOptions& /*options*/) override;
+
   Status DoPutBlob(std::string_view id, ByteView data, const PutOptions& /*options*/) override {
     // Retention options are S3 object lock; a plain directory has nothing to apply them to.
     FERRY_ASSIGN_OR_RETURN(auto location, Locate(id));
@@ -265,17 +296,6 @@ class FilesystemStorage final : public Storage {
         return ErrnoStatus("cannot create directory", path, errno);
       }
     }
-    return Status::OK();
-  }
-
-  Status FinishTempFile(Fd& fd, const std::string& tmp, ByteView data) const {
-    if (::fchmod(fd.get(), options_.file_mode) != 0) {
-      return ErrnoStatus("cannot set mode of", tmp, errno);
-    }
-    FERRY_RETURN_IF_ERROR(WriteAll(fd.get(), data, tmp));
-    if (options_.sync_writes && ::fsync(fd.get()) != 0)
-      return ErrnoStatus("cannot sync", tmp, errno);
-    if (fd.Close() != 0) return ErrnoStatus("cannot close", tmp, errno);
     return Status::OK();
   }
 
@@ -412,6 +432,68 @@ Result<bool> MakeRootDirectory(const std::string& path, mode_t mode) {
       return ErrnoStatus("cannot set mode of", it->string(), errno);
   }
   return !missing.empty();
+}
+
+class FilesystemBlobWriter final : public BlobWriter {
+ public:
+  FilesystemBlobWriter(const FilesystemStorage* storage, std::string id, int fd, std::string tmp,
+                       std::string final_path)
+      : storage_(storage), id_(std::move(id)), fd_(fd), tmp_(std::move(tmp)), final_path_(std::move(final_path)) {}
+  ~FilesystemBlobWriter() override {
+    if (!committed_) {
+      fd_.Close();
+      ::unlink(tmp_.c_str());
+    }
+  }
+
+  Status Write(int64_t offset, ByteView data) override {
+    if (offset < 0) return Status::InvalidArgument("negative offset writing blob " + id_);
+    if (committed_ || failed_) return Status::Internal("blob writer for " + id_ + " used after Commit or an error");
+    const uint8_t* p = data.data();
+    size_t left = data.size();
+    while (left > 0) {
+      // pwrite: writers of disjoint ranges need no lock and no shared file position.
+      ssize_t n = ::pwrite(fd_.get(), p, std::min<size_t>(left, size_t{1} << 30), off_t(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        failed_ = true;
+        return ErrnoStatus("cannot write", tmp_, errno).WithContext("writing blob " + id_);
+      }
+      p += n;
+      offset += n;
+      left -= size_t(n);
+    }
+    return Status::OK();
+  }
+
+  Status Commit() override {
+    if (committed_ || failed_) return Status::Internal("blob writer for " + id_ + " used after Commit or an error");
+    Status s = storage_->CloseAndRename(fd_, tmp_, final_path_);
+    if (!s.ok()) {
+      failed_ = true;
+      return s.WithContext("writing blob " + id_);
+    }
+    committed_ = true;
+    return Status::OK();
+  }
+
+ private:
+  const FilesystemStorage* storage_;
+  std::string id_;
+  Fd fd_;
+  std::string tmp_;
+  std::string final_path_;
+  std::atomic<bool> committed_{false};
+  std::atomic<bool> failed_{false};
+};
+
+Result<std::unique_ptr<BlobWriter>> FilesystemStorage::DoNewBlobWriter(std::string_view id, const PutOptions&) {
+  FERRY_ASSIGN_OR_RETURN(auto location, Locate(id));
+  const std::string final_path = PathOf(location.first, location.second);
+  auto created = CreateTempFile(location.first, final_path);
+  if (!created.ok()) return created.status().WithContext("writing blob " + std::string(id));
+  return std::unique_ptr<BlobWriter>(std::make_unique<FilesystemBlobWriter>(
+      this, std::string(id), created->first, std::move(created->second), final_path));
 }
 
 }  // namespace

@@ -171,6 +171,40 @@ TEST(FilesystemStorageTest, NoTemporaryFilesLeftBehind) {
   EXPECT_TRUE(TempFiles(root).empty());
 }
 
+TEST(FilesystemStorageTest, BlobWriterStreamsToItsTempFile) {
+  TempDir tmp;
+  const std::string root = tmp.Sub("repo");
+  auto st = MustCreate(root);
+  ASSERT_NE(st, nullptr);
+  EXPECT_TRUE(st->streams_writes());
+  auto writer = st->NewBlobWriter(kPack);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE((*writer)->Write(0, PatternBytes(4096, 7)).ok());
+  // The bytes are on disk already (in the temp file, with the blob file mode), not in memory.
+  std::vector<std::string> temps = TempFiles(root);
+  ASSERT_EQ(temps.size(), 1u);
+  EXPECT_EQ(std::filesystem::file_size(root + "/" + temps[0]), 4096u);
+  EXPECT_EQ(ModeOf(root + "/" + temps[0]), 0600);
+  ASSERT_TRUE((*writer)->Commit().ok());
+  EXPECT_TRUE(TempFiles(root).empty());
+  EXPECT_EQ(FileText(root + "/p/012/3456789abcdef0123456789abcdef-s0011223344556677115.f"),
+            std::string(reinterpret_cast<const char*>(PatternBytes(4096, 7).data()), 4096));
+
+  // A discarded writer removes its temp file; one whose rename fails too.
+  { ASSERT_TRUE((*st->NewBlobWriter(kIndex))->Write(0, PatternBytes(10, 8)).ok()); }
+  EXPECT_TRUE(TempFiles(root).empty());
+  const std::string blocked = "q0123456789abcdef0123456789abcdef-s0011223344556677115";
+  std::filesystem::create_directories(root + "/q/012/3456789abcdef0123456789abcdef-s0011223344556677115.f/x");
+  auto failing = st->NewBlobWriter(blocked);
+  ASSERT_TRUE(failing.ok());
+  ASSERT_TRUE((*failing)->Write(0, PatternBytes(10, 9)).ok());
+  Status s = (*failing)->Commit();
+  EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+  EXPECT_NE(s.message().find(blocked), std::string::npos) << s.message();
+  failing->reset();
+  EXPECT_TRUE(TempFiles(root).empty());
+}
+
 TEST(FilesystemStorageTest, ListingIgnoresNonBlobFiles) {
   TempDir tmp;
   const std::string root = tmp.Sub("repo");

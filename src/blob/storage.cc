@@ -1,5 +1,7 @@
 #include "blob/storage.h"
 
+#include <cstring>
+#include <mutex>
 #include <utility>
 
 namespace ferry::blob {
@@ -126,6 +128,54 @@ Result<std::vector<BlobMetadata>> Storage::ListAllBlobs(std::string_view prefix)
     return Status::OK();
   }));
   return all;
+}
+
+namespace {
+
+// The default BlobWriter: the whole blob in memory, one PutBlob at Commit.
+class BufferingBlobWriter final : public BlobWriter {
+ public:
+  BufferingBlobWriter(Storage* storage, std::string id, PutOptions options)
+      : storage_(storage), id_(std::move(id)), options_(std::move(options)) {}
+
+  Status Write(int64_t offset, ByteView data) override {
+    if (offset < 0) return Status::InvalidArgument("negative offset writing blob " + id_);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (committed_) return Status::Internal("blob writer for " + id_ + " used after Commit");
+    const size_t end = size_t(offset) + data.size();
+    if (data_.size() < end) data_.resize(end);
+    if (!data.empty()) std::memcpy(data_.data() + offset, data.data(), data.size());
+    return Status::OK();
+  }
+
+  Status Commit() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (committed_) return Status::Internal("blob writer for " + id_ + " used after Commit");
+    FERRY_RETURN_IF_ERROR(storage_->PutBlob(id_, data_, options_));
+    committed_ = true;
+    Bytes().swap(data_);
+    return Status::OK();
+  }
+
+ private:
+  Storage* storage_;
+  std::string id_;
+  PutOptions options_;
+  std::mutex mu_;
+  Bytes data_;
+  bool committed_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<BlobWriter>> Storage::NewBlobWriter(std::string_view id, const PutOptions& options) {
+  FERRY_RETURN_IF_ERROR(CheckOpen());
+  FERRY_RETURN_IF_ERROR(ValidateBlobId(id));
+  return DoNewBlobWriter(id, options);
+}
+
+Result<std::unique_ptr<BlobWriter>> Storage::DoNewBlobWriter(std::string_view id, const PutOptions& options) {
+  return std::unique_ptr<BlobWriter>(std::make_unique<BufferingBlobWriter>(this, std::string(id), options));
 }
 
 Status Storage::Sync() {

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,24 @@ Result<int64_t> ResolveRange(std::string_view id, int64_t blob_size, int64_t off
 // The NotFound status every store returns for a missing blob.
 Status BlobNotFound(std::string_view id);
 
+// A blob written in pieces, in any order, and made visible at once by Commit (atomically, like
+// PutBlob): a pack can go to storage while it fills instead of waiting whole in memory.
+// Write may be called from several threads at once for disjoint ranges; Commit after every
+// Write has returned, once every byte of the blob has been written. Destroying a writer that
+// was not committed discards what it wrote; the blob's previous content (or absence) stays.
+class BlobWriter {
+ public:
+  BlobWriter() = default;
+  BlobWriter(const BlobWriter&) = delete;
+  BlobWriter& operator=(const BlobWriter&) = delete;
+  virtual ~BlobWriter() = default;
+
+  // Writes `data` at byte `offset` of the blob (which is as long as the furthest byte written).
+  virtual Status Write(int64_t offset, ByteView data) = 0;
+  // Makes the blob visible; after OK the writer accepts no more calls. Errors as PutBlob's.
+  virtual Status Commit() = 0;
+};
+
 class Storage {
  public:
   Storage() = default;
@@ -84,6 +103,13 @@ class Storage {
   // absence) of the blob may remain; a failed put never leaves a partially written blob visible
   // (except through FaultInjectingStorage's deliberate torn writes).
   Status PutBlob(std::string_view id, ByteView data, const PutOptions& options = {});
+
+  // Starts writing blob `id` in pieces (see BlobWriter). Every store supports it: by default the
+  // pieces are kept in memory and PutBlob'd at Commit; stores for which streams_writes() is true
+  // send them to the store as they come, so memory does not hold the blob.
+  Result<std::unique_ptr<BlobWriter>> NewBlobWriter(std::string_view id, const PutOptions& options = {});
+  // True when NewBlobWriter's writers do not keep the blob in memory (the filesystem store).
+  virtual bool streams_writes() const { return false; }
 
   // Reads `length` bytes starting at `offset` into *out (replacing its contents). length == -1
   // means "to the end of the blob" (so (0, -1) is the whole blob). A range that reaches past the
@@ -132,6 +158,8 @@ class Storage {
   virtual Status DoDeleteBlob(std::string_view id) = 0;
   virtual Status DoListBlobs(std::string_view prefix, const ListCallback& callback) = 0;
   virtual Status DoSync() { return Status::OK(); }
+  // Default: a writer that collects the pieces and calls PutBlob at Commit.
+  virtual Result<std::unique_ptr<BlobWriter>> DoNewBlobWriter(std::string_view id, const PutOptions& options);
   // Called once, by the first Close().
   virtual Status DoClose() { return Status::OK(); }
 

@@ -142,6 +142,50 @@ TEST_P(StorageConformanceTest, Overwrite) {
   EXPECT_EQ(ListMap(*storage_, ""), (std::map<std::string, int64_t>{{kIndex0, 10}}));
 }
 
+TEST_P(StorageConformanceTest, BlobWriterIsInvisibleUntilCommit) {
+  Bytes data = PatternBytes(3 << 20, 21);
+  ASSERT_TRUE(storage_->PutBlob(kPack1, PatternBytes(10, 22)).ok());
+  auto writer = storage_->NewBlobWriter(kPack1);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  // Uneven pieces (one empty), written out of order, the middle ones from two threads at once.
+  size_t cuts[] = {0, 1, 1, 65537, 1 << 20, 2 << 20, data.size()};
+  auto piece = [&](size_t i) {
+    return (*writer)->Write(int64_t(cuts[i]), ByteView(data.data() + cuts[i], cuts[i + 1] - cuts[i]));
+  };
+  ASSERT_TRUE(piece(5).ok());
+  Status a, b;
+  std::thread t1([&] { a = piece(3); });
+  std::thread t2([&] { b = piece(4); });
+  t1.join();
+  t2.join();
+  ASSERT_TRUE(a.ok() && b.ok()) << a.ToString() << b.ToString();
+  for (size_t i : {2, 1, 0}) ASSERT_TRUE(piece(i).ok());
+  EXPECT_EQ(Get(*storage_, kPack1), PatternBytes(10, 22)) << "the old blob stays until Commit";
+  EXPECT_EQ(ListMap(*storage_, ""), (std::map<std::string, int64_t>{{kPack1, 10}}));
+  ASSERT_TRUE((*writer)->Commit().ok());
+  EXPECT_EQ(Get(*storage_, kPack1), data);
+  EXPECT_EQ(ListMap(*storage_, ""), (std::map<std::string, int64_t>{{kPack1, int64_t(data.size())}}));
+  EXPECT_FALSE((*writer)->Write(0, data).ok()) << "a committed writer accepts nothing more";
+  EXPECT_FALSE((*writer)->Commit().ok());
+  EXPECT_EQ(Get(*storage_, kPack1), data);
+}
+
+TEST_P(StorageConformanceTest, BlobWriterDiscardedLeavesNothing) {
+  {
+    auto writer = storage_->NewBlobWriter(kPack2);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    ASSERT_TRUE((*writer)->Write(0, PatternBytes(5000, 23)).ok());
+  }
+  EXPECT_EQ(storage_->GetMetadata(kPack2).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(ListMap(*storage_, "").empty());
+  // An empty blob through a writer.
+  auto empty = storage_->NewBlobWriter(kPack2);
+  ASSERT_TRUE(empty.ok());
+  ASSERT_TRUE((*empty)->Commit().ok());
+  EXPECT_TRUE(Get(*storage_, kPack2).empty());
+  EXPECT_EQ(storage_->NewBlobWriter("../x").status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_P(StorageConformanceTest, DeleteAndMissing) {
   ASSERT_TRUE(storage_->PutBlob(kPack1, PatternBytes(10, 5)).ok());
   ASSERT_TRUE(storage_->PutBlob(kPack2, PatternBytes(10, 6)).ok());

@@ -13,6 +13,9 @@
 #include <thread>
 #include <unordered_map>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "content/encrypted_blob.h"
 #include "content/epoch_manager.h"
 #include "content/index_builder.h"
@@ -137,11 +140,41 @@ struct Pack {
   size_t size = 0;
   size_t capacity = 0;
   std::vector<PendingEntry> entries;
-  std::vector<bool> ready;  // entries whose bytes are written
-  int writers = 0;          // reservations still being encrypted
+  // Per entry: reserved (being encrypted), ready (in buf) or stored (in buf and in `writer`).
+  std::vector<uint8_t> state;
+  int writers = 0;          // reservations still being encrypted, or streaming
   bool sealed = false;      // no more reservations; upload when writers == 0
+  // Streaming (stores with Storage::streams_writes()): contents go to `writer` while the pack
+  // fills and their pages are given back, so a pack costs its contents in flight rather than
+  // 20 MiB. A large content is written by its own writer thread as soon as it is encrypted; the
+  // small ones are written in runs once enough of them are ready, wherever they are (a large
+  // content still being encrypted does not hold back those after it). Stored entries must not
+  // be read from buf.
+  std::unique_ptr<blob::BlobWriter> writer;
+  size_t ready_bytes = 0;    // of entries ready and not stored
+  size_t first_unstored = 0;  // entries before it are all stored
+  bool streaming = false;     // one thread at a time stores runs
+  Status stream_error;
   ByteView bytes() const { return {buf.get(), size}; }
 };
+
+// Gives the whole pages inside buf[from, to) back to the system: they have been streamed and
+// are never read again (the pack's buffer stays allocated, those pages read as zeros).
+void ReleasePages(uint8_t* buf, size_t from, size_t to) {
+  static const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  uintptr_t start = (uintptr_t(buf) + from + page - 1) & ~(page - 1);
+  uintptr_t end = (uintptr_t(buf) + to) & ~(page - 1);
+  if (end > start) ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+}
+
+enum EntryState : uint8_t { kReserved = 0, kReady = 1, kStored = 2 };
+
+// A content at least this large is stored by its writer at once; smaller ones are stored in
+// runs of at least this much.
+constexpr size_t kStreamMinBytes = 1 << 20;
+
+// Byte ranges of a pack's buffer to store.
+using Runs = std::vector<std::pair<size_t, size_t>>;
 
 class ContentManagerImpl : public ContentManager {
  public:
@@ -149,7 +182,8 @@ class ContentManagerImpl : public ContentManager {
       : storage_(storage),
         format_(std::move(format)),
         options_(std::move(options)),
-        epochs_(storage, format_.epoch) {
+        epochs_(storage, format_.epoch),
+        streams_(storage->streams_writes()) {
     if (!options_.now) options_.now = SystemNowSeconds;
     session_id_ = NewSessionId(options_.now());
   }
@@ -239,8 +273,8 @@ class ContentManagerImpl : public ContentManager {
           return false;
         }
         // A pack is sealed before a content would take it past the maximum size rather than after
-        // (as kopia does): two packs alive then hold at most 2 × max_pack_size, not that plus two
-        // chunks (the peak memory of a backup).
+        // (as kopia does): a pack buffer then holds at most max_pack_size, not that plus a chunk
+        // (the peak memory of a backup).
         if (pack && !pack->entries.empty() && int64_t(pack->size + need) > format_.max_pack_size) {
           SealLocked(cls, &to_upload);
         }
@@ -275,20 +309,41 @@ class ContentManagerImpl : public ContentManager {
       info.pack_offset = uint32_t(offset);
       index = pack->entries.size();
       pack->entries.push_back(ToPending(info));
-      pack->ready.push_back(false);
+      pack->state.push_back(kReserved);
       if (!info.deleted) pending_location_[id] = pack->shared_id.get();
       pack_ptr = pack.get();
       if (int64_t(pack->size) >= format_.max_pack_size) SealLocked(cls, &to_upload);
     }
     Status filled = fill(MutableByteView(pack_ptr->buf.get() + offset, need));
+    // A large content goes to the store straight away (pwrite of its own range, no waiting for
+    // the contents before it), then its pages are released.
+    const bool store_now = filled.ok() && pack_ptr->writer && need >= kStreamMinBytes;
+    Status stored;
+    if (store_now) {
+      stored = pack_ptr->writer->Write(int64_t(offset), ByteView(pack_ptr->buf.get() + offset, need));
+      if (stored.ok()) ReleasePages(pack_ptr->buf.get(), offset, offset + need);
+    }
+    Runs runs;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      if (!stored.ok() && pack_ptr->stream_error.ok()) pack_ptr->stream_error = stored;
       if (filled.ok()) {
-        pack_ptr->ready[index] = true;
+        pack_ptr->state[index] = store_now ? kStored : kReady;
+        if (!store_now) pack_ptr->ready_bytes += need;
+        ClaimStreamRunsLocked(pack_ptr, &runs);
       } else {
         if (!info.deleted) pending_location_.erase(id);
         if (upload_error_.ok()) upload_error_ = filled.WithContext("storing content " + id.ToString());
       }
+      // A thread storing runs stays counted as a writer until it is done, so the pack is not
+      // finished under it.
+      if (runs.empty() && --pack_ptr->writers == 0 && pack_ptr->sealed) to_upload.push_back(pack_ptr);
+    }
+    if (!runs.empty()) {
+      Status streamed = StoreRuns(pack_ptr, runs);
+      std::lock_guard<std::mutex> lock(mu_);
+      pack_ptr->streaming = false;
+      if (!streamed.ok() && pack_ptr->stream_error.ok()) pack_ptr->stream_error = streamed;
       if (--pack_ptr->writers == 0 && pack_ptr->sealed) to_upload.push_back(pack_ptr);
     }
     for (Pack* p : to_upload) FinishAndUpload(p);
@@ -301,13 +356,27 @@ class ContentManagerImpl : public ContentManager {
     Bytes sealed;
     bool from_memory = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       if (std::optional<ContentInfo> p = FindPendingLocked(id)) {
         info = *p;
         if (const Pack* pack = FindUnuploadedPackLocked(info.pack_blob_id)) {
-          sealed.assign(pack->buf.get() + info.pack_offset,
-                        pack->buf.get() + info.pack_offset + info.packed_length);
-          from_memory = true;
+          if (InMemoryLocked(*pack, info.pack_offset)) {
+            sealed.assign(pack->buf.get() + info.pack_offset,
+                          pack->buf.get() + info.pack_offset + info.packed_length);
+            from_memory = true;
+          } else {
+            // Its bytes went to the store's temp file: finish the pack (sealing it if it is
+            // still open) and read them back once it is stored. Rare: a backup does not read
+            // what it has just written.
+            std::vector<Pack*> to_upload;
+            for (int cls = 0; cls < 2; ++cls) {
+              if (open_[cls].get() == pack) SealLocked(cls, &to_upload);
+            }
+            lock.unlock();
+            for (Pack* p2 : to_upload) FinishAndUpload(p2);
+            lock.lock();
+            uploaded_cv_.wait(lock, [&] { return FindUnuploadedPackLocked(info.pack_blob_id) == nullptr; });
+          }
         }
       } else {
         auto committed = LookupCommitted(id);
@@ -665,6 +734,10 @@ class ContentManagerImpl : public ContentManager {
     pack->buf.reset(new uint8_t[pack->capacity]);
     pack->size = kPackPreambleSize;
     FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(pack->buf.get(), kPackPreambleSize)));
+    if (streams_) {
+      FERRY_ASSIGN_OR_RETURN(pack->writer, storage_->NewBlobWriter(pack->id, format_.put_options));
+      FERRY_RETURN_IF_ERROR(pack->writer->Write(0, ByteView(pack->buf.get(), kPackPreambleSize)));
+    }
     return pack;
   }
 
@@ -688,8 +761,23 @@ class ContentManagerImpl : public ContentManager {
 
   // Pads, appends the encrypted local index and the postamble, uploads. Runs without the lock.
   void FinishAndUpload(Pack* pack) {
+    // No writer is left: what is not stored yet is the remaining contents, then the tail.
+    const size_t contents_end = pack->size;
+    Runs runs;
+    if (pack->writer) runs = TakeRuns(pack);
     Status s = FinishPack(pack);
-    if (s.ok()) s = storage_->PutBlob(pack->id, pack->bytes(), format_.put_options);
+    if (s.ok() && pack->writer) {
+      s = pack->stream_error;
+      if (s.ok()) s = StoreRuns(pack, runs);
+      if (s.ok()) {
+        s = pack->writer->Write(int64_t(contents_end),
+                                ByteView(pack->buf.get() + contents_end, pack->size - contents_end));
+      }
+      if (s.ok()) s = pack->writer->Commit();
+      pack->writer.reset();  // an uncommitted writer discards its temp file
+    } else if (s.ok()) {
+      s = storage_->PutBlob(pack->id, pack->bytes(), format_.put_options);
+    }
     bool index_due = false;
     {
     std::lock_guard<std::mutex> lock(mu_);
@@ -756,6 +844,51 @@ class ContentManagerImpl : public ContentManager {
     return Status::OK();
   }
 
+  // Marks every ready entry of the pack stored and returns them as runs of adjacent entries.
+  // Call with mu_ held, or once no writer is left.
+  static Runs TakeRuns(Pack* pack) {
+    Runs runs;
+    while (pack->first_unstored < pack->entries.size() && pack->state[pack->first_unstored] == kStored) {
+      ++pack->first_unstored;
+    }
+    for (size_t i = pack->first_unstored; i < pack->entries.size(); ++i) {
+      if (pack->state[i] != kReady) continue;
+      pack->state[i] = kStored;
+      const PendingEntry& e = pack->entries[i];
+      if (!runs.empty() && runs.back().second == e.pack_offset) {
+        runs.back().second += e.packed_length;
+      } else {
+        runs.emplace_back(e.pack_offset, e.pack_offset + e.packed_length);
+      }
+    }
+    pack->ready_bytes = 0;
+    return runs;
+  }
+
+  // When enough of a streaming pack is ready, hands it to the caller to store (as runs) and
+  // marks the pack as streaming. Call with mu_ held; *runs stays empty when there is nothing to do.
+  static void ClaimStreamRunsLocked(Pack* pack, Runs* runs) {
+    if (!pack->writer || pack->streaming || !pack->stream_error.ok() || pack->ready_bytes < kStreamMinBytes) return;
+    *runs = TakeRuns(pack);
+    pack->streaming = !runs->empty();
+  }
+
+  // Writes the runs, then gives their pages back. Runs without the lock.
+  Status StoreRuns(Pack* pack, const Runs& runs) {
+    for (const auto& [from, to] : runs) {
+      FERRY_RETURN_IF_ERROR(pack->writer->Write(int64_t(from), ByteView(pack->buf.get() + from, to - from)));
+      ReleasePages(pack->buf.get(), from, to);
+    }
+    return Status::OK();
+  }
+
+  // Whether the content at `offset` of an unuploaded pack can be read from its buffer.
+  static bool InMemoryLocked(const Pack& pack, uint32_t offset) {
+    auto it = std::lower_bound(pack.entries.begin(), pack.entries.end(), offset,
+                               [](const PendingEntry& e, uint32_t o) { return e.pack_offset < o; });
+    return it != pack.entries.end() && pack.state[size_t(it - pack.entries.begin())] != kStored;
+  }
+
   // The pending entry of `id` (in an open, uploading or uploaded-but-unindexed pack), if any.
   std::optional<ContentInfo> FindPendingLocked(const ContentId& id) const {
     auto del = pending_deletions_.find(id);
@@ -764,20 +897,20 @@ class ContentManagerImpl : public ContentManager {
     if (loc == pending_location_.end()) return std::nullopt;
     const std::string& pack_id = *loc->second;
     auto find_in = [&](const std::vector<PendingEntry>& entries,
-                       const std::vector<bool>* ready) -> std::optional<ContentInfo> {
+                       const std::vector<uint8_t>* state) -> std::optional<ContentInfo> {
       for (size_t i = entries.size(); i-- > 0;) {
         // A content still being encrypted by another writer is not readable yet.
         if (entries[i].id == id) {
-          if (ready && !(*ready)[i]) return std::nullopt;
+          if (state && (*state)[i] == kReserved) return std::nullopt;
           return ToInfo(entries[i], pack_id);
         }
       }
       return std::nullopt;
     };
     for (const auto& pack : open_) {
-      if (pack && pack->id == pack_id) return find_in(pack->entries, &pack->ready);
+      if (pack && pack->id == pack_id) return find_in(pack->entries, &pack->state);
     }
-    if (auto it = sealed_.find(pack_id); it != sealed_.end()) return find_in(it->second->entries, &it->second->ready);
+    if (auto it = sealed_.find(pack_id); it != sealed_.end()) return find_in(it->second->entries, &it->second->state);
     if (auto it = uploaded_.find(pack_id); it != uploaded_.end()) return find_in(it->second.entries, nullptr);
     return std::nullopt;
   }
@@ -863,7 +996,11 @@ class ContentManagerImpl : public ContentManager {
   // Index-only entries (deletions and undeletions) waiting for the next Flush.
   std::map<ContentId, ContentInfo> pending_deletions_;
   int uploads_in_progress_ = 0;
+  // Two packs per class (one filling while the other is uploaded). With a streaming store each
+  // costs only its contents in flight; otherwise (S3) 20 MiB each, which keeps uploads
+  // overlapped with encryption.
   static constexpr int kMaxPacksAlive = 2;
+  const bool streams_;  // storage_->streams_writes(): packs go to the store as they fill
   int packs_alive_[2] = {0, 0};
   std::condition_variable pack_cv_;
   std::condition_variable uploaded_cv_;

@@ -4,10 +4,13 @@
 
 #include <atomic>
 #include <cstring>
+#include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "blob/fault_injecting_storage.h"
+#include "blob/filesystem_storage.h"
 #include "blob/memory_storage.h"
 #include "content/encrypted_blob.h"
 #include "content/index_view.h"
@@ -349,6 +352,87 @@ TEST_F(ContentManagerTest, ConcurrentWritersDeduplicateAndLoseNothing) {
       EXPECT_EQ(got, d);
     }
   }
+}
+
+// Files under `root` whose name contains `part` (".f": ends with it), with their sizes.
+std::map<std::string, uintmax_t> FilesNamed(const std::string& root, const std::string& part) {
+  std::map<std::string, uintmax_t> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    std::string name = e.path().filename().string();
+    bool match = part == ".f" ? name.ends_with(".f") : name.find(part) != std::string::npos;
+    if (e.is_regular_file() && match) out[e.path().string()] = e.file_size();
+  }
+  return out;
+}
+
+TEST_F(ContentManagerTest, StreamingStoreGetsPacksWhileTheyFill) {
+  char dir_template[] = "/tmp/ferry-cm-stream-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string root = dir_template;
+  blob::FilesystemOptions fo;
+  fo.sync_writes = false;
+  fo.sync_on_request = false;
+  auto fs = blob::CreateFilesystemStorage(root + "/repo", fo);
+  ASSERT_TRUE(fs.ok()) << fs.status().ToString();
+  ASSERT_TRUE((*fs)->streams_writes());
+  std::vector<std::pair<ContentId, Bytes>> written;
+  {
+    auto cm = Open(fs->get(), 8 << 20);
+    for (uint32_t i = 0; i < 30; ++i) {
+      Bytes d = Data(100 << 10, 7000 + i);
+      auto id = cm->WriteContent(d, 0, compression::kNoCompression);
+      ASSERT_TRUE(id.ok()) << id.status().ToString();
+      written.emplace_back(*id, d);
+    }
+    // 3 MB in one open pack: most of it is already in the pack's temp file, none is a blob yet.
+    auto temps = FilesNamed(root + "/repo/p", ".tmp.");
+    ASSERT_EQ(temps.size(), 1u);
+    EXPECT_GE(temps.begin()->second, uintmax_t(2) << 20);
+    EXPECT_TRUE(FilesNamed(root + "/repo/p", ".f").empty());
+    // Reading a streamed content back finishes its pack; a content still in memory reads too.
+    for (size_t i : {size_t(0), written.size() - 1, size_t(10)}) {
+      Bytes got;
+      ASSERT_TRUE(cm->GetContent(written[i].first, &got).ok()) << i;
+      EXPECT_EQ(got, written[i].second) << i;
+    }
+    EXPECT_EQ(FilesNamed(root + "/repo/p", ".f").size(), 1u);
+
+    // Many writers over several packs.
+    std::vector<std::thread> threads;
+    std::vector<std::vector<std::pair<ContentId, Bytes>>> results(4);
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (uint32_t i = 0; i < 60; ++i) {
+          // Some duplicates; some contents large enough to be stored by their writer at once.
+          Bytes d = Data(i % 7 == 3 ? (1536 << 10) : (100 << 10), 8000 + uint32_t(t) * 100 + i % 50);
+          auto id = cm->WriteContent(d, 0, compression::kNoCompression);
+          if (id.ok()) results[size_t(t)].emplace_back(*id, d);
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    ASSERT_TRUE(cm->Flush().ok());
+    for (auto& r : results) {
+      EXPECT_EQ(r.size(), 60u);
+      written.insert(written.end(), r.begin(), r.end());
+    }
+    std::set<ContentId> distinct;
+    for (const auto& w : written) distinct.insert(w.first);
+    EXPECT_EQ(cm->stats().written_contents, distinct.size());
+    EXPECT_EQ(cm->stats().deduplicated_contents, written.size() - distinct.size());
+  }
+  EXPECT_TRUE(FilesNamed(root + "/repo", ".tmp.").empty());
+  auto packs = FilesNamed(root + "/repo/p", ".f");
+  EXPECT_GE(packs.size(), 3u);
+  for (const auto& [path, size] : packs) EXPECT_LE(size, uintmax_t(8 << 20) + 4096) << path;
+  auto fresh = Open(fs->get(), 8 << 20);
+  for (const auto& [id, d] : written) {
+    Bytes got;
+    ASSERT_TRUE(fresh->GetContent(id, &got).ok()) << id.ToString();
+    EXPECT_EQ(got, d);
+  }
+  fs->reset();
+  std::filesystem::remove_all(root);
 }
 
 TEST_F(ContentManagerTest, CorruptPackIsAnErrorNamingThePackAndOthersStayReadable) {
