@@ -86,12 +86,12 @@ deletionPolicy: Delete
 YAML
 }
 
-printf "run\tsnapshot create (s)\tDataUpload via node agent (s)\toverhead\n"
+printf "run\tsnapshot create (s)\tDataUpload via node agent (s)\toverhead\tCPU-s snapshot create\tCPU-s node agent\n"
 run_cli() {
   export FERRY_CONFIG_PATH=$W/cli/repository.config FERRY_PASSWORD=static-passw0rd
   "$FERRY" repository create filesystem --path="$W/cli-repo" >/dev/null
-  local t0 t1; t0=$(now); "$FERRY" snapshot create "$DATA" >/dev/null 2>&1; t1=$(now)
-  cli=$(secs "$t0" "$t1")
+  local t0 t1; t0=$(now); /usr/bin/time -f "%U %S" -o "$W/cpu" "$FERRY" snapshot create "$DATA" >/dev/null 2>&1; t1=$(now)
+  cli=$(secs "$t0" "$t1"); cli_cpu=$(awk '{printf "%.2f", $1+$2}' "$W/cpu")
   rm -rf "$W/cli-repo"
 }
 run_agent() {
@@ -100,21 +100,31 @@ run_agent() {
   { base "$W"; manifests "$W" tiny "$W/tiny" warmup; } | "$FERRY" apply -f - --store "$S" >/dev/null
   "$FERRY" node-agent --node bench --store "$S" --once --no-maintenance 2>/dev/null
   manifests "$W" data "$DATA" big | "$FERRY" apply -f - --store "$S" >/dev/null
-  t0=$(now); "$FERRY" node-agent --node bench --store "$S" --once --no-maintenance 2>/dev/null; t1=$(now)
-  agent=$(secs "$t0" "$t1")
+  t0=$(now); /usr/bin/time -f "%U %S" -o "$W/cpu" "$FERRY" node-agent --node bench --store "$S" --once --no-maintenance 2>/dev/null; t1=$(now)
+  agent=$(secs "$t0" "$t1"); agent_cpu=$(awk '{printf "%.2f", $1+$2}' "$W/cpu")
   phase=$("$FERRY" get dataupload big -n velero -o json --store "$S" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"]["phase"])')
   [ "$phase" = Completed ] || { echo "DataUpload big ended $phase" >&2; exit 1; }
   rm -rf "$W/bsl"
 }
+CLIS=; AGENTS=
 cat "$DATA"/big/* > /dev/null  # warm the page cache once for both sides
 for run in $(seq 1 "$RUNS"); do
   W=$BENCH_DIR/run; rm -rf "$W"; mkdir -p "$W/tiny"; echo tiny > "$W/tiny/f"
   # alternate which side goes first, so neither always gets the warmer cache
   if [ $((run % 2)) = 1 ]; then run_cli; run_agent; else run_agent; run_cli; fi
-  printf "%s\t%s\t%s\t%s\n" "$run" "$cli" "$agent" "$(python3 -c "print(f'{($agent/$cli-1)*100:+.1f}%')")"
+  printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$run" "$cli" "$agent" "$(python3 -c "print(f'{($agent/$cli-1)*100:+.1f}%')")" "$cli_cpu" "$agent_cpu"
+  CLIS="$CLIS $cli"; AGENTS="$AGENTS $agent"
   rm -rf "$W"
 done
+if [ "$RUNS" -gt 0 ]; then
+  python3 -c "
+import statistics, sys
+c = [float(x) for x in '$CLIS'.split()]; a = [float(x) for x in '$AGENTS'.split()]
+mc, ma = statistics.median(c), statistics.median(a)
+print(f'median\t{mc:.2f}\t{ma:.2f}\t{(ma/mc-1)*100:+.1f}%')"
+fi
 
+[ "$SMALL" -gt 0 ] || exit 0
 echo
 echo "$SMALL small DataUploads, loadConcurrency 2:"
 W=$BENCH_DIR/small; rm -rf "$W"; mkdir -p "$W"
