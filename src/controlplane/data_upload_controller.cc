@@ -5,6 +5,7 @@
 #include "controlplane/exposer.h"
 #include "controlplane/session_pool.h"
 #include "controlplane/labels.h"
+#include "resource/time_util.h"
 
 namespace ferry::controlplane {
 
@@ -39,7 +40,22 @@ Result<std::optional<Object>> DataUploadController::Expose(Object& obj) {
     return Status::InvalidArgument("type of snapshot exposer is not exist: snapshotType \"" + type +
                                    "\" (only CSI)");
   }
-  return ExposeSnapshot(store_, obj, {options_.snapshot_root, options_.volume_root}, [this, &obj](const Object& exposure) { return RecordExposure(obj, exposure); });
+  auto exposed = ExposeSnapshot(store_, obj, {options_.snapshot_root, options_.volume_root},
+                                [this, &obj](const Object& exposure) { return RecordExposure(obj, exposure); });
+  if (exposed.ok() && !exposed->has_value()) {
+    // Waiting for the VolumeSnapshot: bounded by spec.operationTimeout (Velero 1.12 used the
+    // backup's csiSnapshotTimeout for this wait) as well as by the prepare timeout.
+    auto timeout = resource::ParseGoDurationNanos(resource::StringAt(obj, "spec.operationTimeout"));
+    auto accepted = resource::ParseRfc3339(resource::Annotations(obj)[std::string(kAcceptedAtAnnotation)]);
+    if (timeout.ok() && *timeout > 0 && accepted.ok() &&
+        (resource::NowUnixSeconds() - *accepted) * 1000000000 >= *timeout) {
+      return Status::IOError("VolumeSnapshot " + resource::StringAt(obj, "spec.sourceNamespace") + "/" +
+                             resource::StringAt(obj, "spec.csiSnapshot.volumeSnapshot") +
+                             " did not become ready to use within operationTimeout " +
+                             resource::StringAt(obj, "spec.operationTimeout"));
+    }
+  }
+  return exposed;
 }
 
 Status DataUploadController::CleanUp(const Object& obj) { return CleanUpSnapshot(store_, obj, ExposureOf(obj)); }

@@ -221,6 +221,18 @@ TEST_F(NodeAgentTest, PrepareTimeoutFailsAcceptedUpload) {
   ExpectCleanedUp("DataUpload", "du");
 }
 
+TEST_F(NodeAgentTest, OperationTimeoutBoundsTheWaitForTheSnapshot) {
+  FilesystemVolume("data");
+  Snapshot("vs", "data", "ferry-copy", "status: {readyToUse: false}\n");
+  DataUpload("du", "vs", "data");
+  Patch("DataUpload", "du", R"({"spec":{"operationTimeout":"1s"}})");
+  StartAgent("node-1");
+  ASSERT_EQ(WaitForPhase("DataUpload", "du", {"Completed", "Failed", "Canceled"}, 10000), "Failed");
+  EXPECT_EQ(resource::StringAt(Get("DataUpload", "du"), "status.message"),
+            "error to expose snapshot: VolumeSnapshot app/vs did not become ready to use within operationTimeout 1s");
+  ExpectCleanedUp("DataUpload", "du");
+}
+
 TEST_F(NodeAgentTest, MissingPvcFailsWithTheName) {
   Snapshot("vs", "nothere");
   DataUpload("du", "vs", "nothere");
