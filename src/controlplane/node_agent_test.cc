@@ -359,6 +359,58 @@ TEST_F(NodeAgentTest, WorkOfAnotherNodeIsLeftAlone) {
   EXPECT_EQ(resource::StringAt(Get("DataUpload", "du"), "status.node"), "node-2");
 }
 
+TEST_F(NodeAgentTest, FailedDownloadRemovesTheProvisionedVolume) {
+  FilesystemVolume("data");
+  Snapshot("vs", "data");
+  DataUpload("up", "vs", "data");
+  StartAgent("node-1");
+  ASSERT_EQ(WaitForPhase("DataUpload", "up", {"Completed", "Failed", "Canceled"}), "Completed");
+  Apply(R"(
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: target, namespace: app}
+spec: {storageClassName: hostpath, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: velero.io/v2alpha1
+kind: DataDownload
+metadata: {name: down, namespace: velero}
+spec: {targetVolume: {pvc: target, pv: "", namespace: app}, backupStorageLocation: default, sourceNamespace: app,
+       operationTimeout: 10m0s, snapshotID: 0123456789abcdef0123456789abcdef}
+---
+apiVersion: velero.io/v2alpha1
+kind: DataDownload
+metadata: {name: bound, namespace: velero}
+spec: {targetVolume: {pvc: data, pv: "", namespace: app}, backupStorageLocation: default, sourceNamespace: app,
+       operationTimeout: 10m0s, snapshotID: 0123456789abcdef0123456789abcdef}
+)");
+  ASSERT_EQ(WaitForPhase("DataDownload", "down", {"Completed", "Failed", "Canceled"}), "Failed");
+  EXPECT_NE(resource::StringAt(Get("DataDownload", "down"), "status.message").find("0123456789abcdef0123456789abcdef"),
+            std::string::npos);
+  ExpectCleanedUp("DataDownload", "down");
+  EXPECT_TRUE(fs::is_empty(dir_ / "provisioned"));  // the new volume was removed
+  Object target = Get("PersistentVolumeClaim", "target", "app");
+  EXPECT_EQ(resource::StringAt(target, "spec.volumeName"), "");
+  ASSERT_EQ(WaitForPhase("DataDownload", "bound", {"Completed", "Failed", "Canceled"}), "Failed");
+  EXPECT_NE(resource::StringAt(Get("DataDownload", "bound"), "status.message").find("is already bound"),
+            std::string::npos);
+}
+
+TEST_F(NodeAgentTest, DownloadWaitsForItsTargetPvc) {
+  Apply(R"(
+apiVersion: velero.io/v2alpha1
+kind: DataDownload
+metadata: {name: down, namespace: velero}
+spec: {targetVolume: {pvc: later, pv: "", namespace: app}, backupStorageLocation: default, sourceNamespace: app,
+       operationTimeout: 10m0s, snapshotID: 0123456789abcdef0123456789abcdef}
+)");
+  StartAgent("node-1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(Phase("DataDownload", "down"), "");  // not claimed: no target PVC yet
+  Patch("DataDownload", "down", R"({"spec":{"cancel":true}})");
+  ASSERT_EQ(WaitForPhase("DataDownload", "down", {"Completed", "Failed", "Canceled"}), "Canceled");
+  ExpectCleanedUp("DataDownload", "down");
+}
+
 TEST_F(NodeAgentTest, OtherDataMoversAreIgnored) {
   FilesystemVolume("data");
   Snapshot("vs", "data");
