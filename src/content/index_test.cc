@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "content/index_builder.h"
 #include "content/index_view.h"
 
@@ -178,6 +180,47 @@ TEST(IndexTest, MergePrecedence) {
   a.pack_blob_id = "pb";
   b.pack_blob_id = "pa";
   EXPECT_TRUE(Supersedes(a, b));
+}
+
+TEST(IndexTest, FilterNeverHidesAnEntryAndRejectsMostAbsentIds) {
+  // 20 000 IDs (hash bytes from a counter through a multiplier), every other one indexed.
+  auto id_of = [](uint32_t i) {
+    uint8_t hash[16];
+    uint64_t x = uint64_t(i) * 0x9E3779B97F4A7C15ull + 12345;
+    for (int b = 0; b < 16; ++b) hash[b] = uint8_t((x >> (8 * (b % 8))) ^ (b >= 8 ? i * 31 : 0));
+    return *ContentId::FromHash(i % 7 == 0 ? 'k' : 0, ByteView(hash, 16));
+  };
+  std::vector<IndexEntry> entries;
+  for (uint32_t i = 0; i < 20000; i += 2) {
+    IndexEntry e;
+    e.id = id_of(i);
+    e.pack_blob_id = kPackP;
+    e.pack_offset = i;
+    e.packed_length = 100;
+    e.original_length = 72;
+    e.timestamp = 1665000000;
+    entries.push_back(e);
+  }
+  std::sort(entries.begin(), entries.end(), [](const IndexEntry& a, const IndexEntry& b) { return a.id < b.id; });
+  auto built = IndexBuilder::BuildSorted(entries, 2);
+  ASSERT_TRUE(built.ok());
+  auto view = IndexView::Parse(std::move(*built), "xn0_test");
+  ASSERT_TRUE(view.ok());
+  size_t false_positives = 0;
+  for (uint32_t i = 0; i < 20000; ++i) {
+    IndexEntry got;
+    if (i % 2 == 0) {
+      ASSERT_TRUE((*view)->MayContain(id_of(i))) << i;
+      ASSERT_TRUE((*view)->Find(id_of(i), &got)) << i;
+      EXPECT_EQ(got.pack_offset, i);
+    } else {
+      EXPECT_FALSE((*view)->Find(id_of(i), &got)) << i;
+      if ((*view)->MayContain(id_of(i))) ++false_positives;
+    }
+  }
+  EXPECT_LT(false_positives, 10000u * 4 / 100) << "the filter should reject ~98 % of absent IDs";
+  // ~10 bits per entry on top of the index bytes.
+  EXPECT_LE((*view)->memory_bytes(), 10000u * (33 + 2) + 1024);
 }
 
 TEST(ContentIdTest, ParseAndOrder) {

@@ -16,6 +16,34 @@ constexpr size_t kV1HeaderSize = 8;
 constexpr size_t kV2HeaderSize = 17;
 constexpr uint32_t kEncryptionOverhead = 28;  // v1 has no original length: packed − overhead
 
+// A 64-bit mix of an index key (prefix byte and hash). Content hashes are already uniform, but
+// the key's first byte is a prefix, and short hashes exist.
+uint64_t KeyHash(const uint8_t* key, size_t n) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, key + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  for (; i < n; ++i) h = (h ^ key[i]) * 0x100000001b3ull;
+  h ^= h >> 29;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 32;
+  return h;
+}
+
+// Six bits of the word picked by the hash's low half, from its high half.
+uint64_t FilterMask(uint64_t h) {
+  uint64_t bits = (h >> 32) * 0x9E3779B97F4A7C15ull;
+  uint64_t mask = 0;
+  for (int k = 0; k < 6; ++k) mask |= uint64_t{1} << ((bits >> (k * 6 + 16)) & 63);
+  return mask;
+}
+
+size_t FilterWord(uint64_t h, size_t words) { return size_t((h & 0xffffffffull) * words >> 32); }
+
 }  // namespace
 
 Result<std::shared_ptr<const IndexView>> IndexView::Parse(Bytes data, std::string name) {
@@ -23,6 +51,7 @@ Result<std::shared_ptr<const IndexView>> IndexView::Parse(Bytes data, std::strin
   v->data_ = std::move(data);
   v->name_ = std::move(name);
   FERRY_RETURN_IF_ERROR(v->Validate());
+  v->BuildFilter();
   return std::shared_ptr<const IndexView>(std::move(v));
 }
 
@@ -136,10 +165,35 @@ Status IndexView::Decode(size_t i, IndexEntry* out) const {
   return Status::OK();
 }
 
+void IndexView::BuildFilter() {
+  if (count_ == 0) return;
+  filter_.assign(count_ * 10 / 64 + 1, 0);
+  const size_t stride = key_size_ + value_size_;
+  const uint8_t* base = data_.data() + entries_offset_;
+  for (size_t i = 0; i < count_; ++i) {
+    uint64_t h = KeyHash(base + i * stride, key_size_);
+    filter_[FilterWord(h, filter_.size())] |= FilterMask(h);
+  }
+}
+
+bool IndexView::MayContain(const ContentId& id) const {
+  if (id.key_size() != key_size_ || count_ == 0) return false;
+  uint8_t key[1 + kMaxContentHashSize];
+  id.WriteKey(key);
+  uint64_t h = KeyHash(key, key_size_);
+  uint64_t mask = FilterMask(h);
+  return (filter_[FilterWord(h, filter_.size())] & mask) == mask;
+}
+
 bool IndexView::Find(const ContentId& id, IndexEntry* out) const {
   if (id.key_size() != key_size_ || count_ == 0) return false;
   uint8_t key[1 + kMaxContentHashSize];
   id.WriteKey(key);
+  {
+    uint64_t h = KeyHash(key, key_size_);
+    uint64_t mask = FilterMask(h);
+    if ((filter_[FilterWord(h, filter_.size())] & mask) != mask) return false;
+  }
   size_t stride = key_size_ + value_size_;
   const uint8_t* base = data_.data() + entries_offset_;
   size_t lo = 0, hi = count_;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -21,7 +22,13 @@ class IndexView {
   int version() const { return version_; }
   size_t size() const { return count_; }
   size_t key_size() const { return key_size_; }
-  size_t memory_bytes() const { return data_.size(); }
+  size_t memory_bytes() const { return data_.size() + filter_.size() * sizeof(uint64_t); }
+
+  // False when `id` is certainly not in this index (a Bloom filter of ~10 bits per entry, built
+  // at Parse: ~2 % false positives). A backup looks every new content up in every index blob
+  // (the repository's and the ones it writes itself every few thousand contents), and nearly
+  // all of those lookups miss: the filter turns each into one memory access.
+  bool MayContain(const ContentId& id) const;
 
   // Binary search. Returns false if absent (or if the ID's length differs from this index's).
   // Entry strings point into this view.
@@ -37,6 +44,9 @@ class IndexView {
   IndexView() = default;
   Status Validate();
   Status Decode(size_t i, IndexEntry* out) const;
+  void BuildFilter();
+
+  std::vector<uint64_t> filter_;  // blocked Bloom filter: one 64-bit word per key
 
   Bytes data_;
   std::string name_;
