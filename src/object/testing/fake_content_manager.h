@@ -29,6 +29,13 @@ class FakeContentManager : public ContentManager {
   Status GetContent(const ContentId& id, Bytes* out) override;
   ferry::Result<ContentInfo> GetContentInfo(const ContentId& id) override;
   Status DeleteContent(const ContentId& id) override;
+  // Maintenance operations have no meaning for an in-memory fake without packs or index blobs.
+  Status UndeleteContent(const ContentId&) override { return Status::Unsupported("fake content manager"); }
+  Status RewriteContent(const ContentId&) override { return Status::Unsupported("fake content manager"); }
+  ferry::Result<std::string> CompactIndexBlobs(const std::vector<std::string>&, const std::string&) override {
+    return Status::Unsupported("fake content manager");
+  }
+  int64_t deletion_watermark() const override { return 0; }
   Status Flush() override;
   Status Refresh() override { return Status::OK(); }
   Status IterateContents(bool include_deleted,
