@@ -765,7 +765,11 @@ class ContentManagerImpl : public ContentManager {
     // No writer is left: what is not stored yet is the remaining contents, then the tail.
     const size_t contents_end = pack->size;
     Runs runs;
-    if (pack->writer) runs = TakeRuns(pack);
+    if (pack->writer) {
+      // Under the lock: GetContent reads entries that are not marked stored from buf.
+      std::lock_guard<std::mutex> lock(mu_);
+      runs = TakeRuns(pack);
+    }
     Status s = FinishPack(pack);
     if (s.ok() && pack->writer) {
       s = pack->stream_error;
@@ -846,7 +850,7 @@ class ContentManagerImpl : public ContentManager {
   }
 
   // Marks every ready entry of the pack stored and returns them as runs of adjacent entries.
-  // Call with mu_ held, or once no writer is left.
+  // Call with mu_ held.
   static Runs TakeRuns(Pack* pack) {
     Runs runs;
     while (pack->first_unstored < pack->entries.size() && pack->state[pack->first_unstored] == kStored) {
