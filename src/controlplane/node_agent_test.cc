@@ -162,14 +162,14 @@ TEST_F(NodeAgentTest, CancelInAcceptedWhileTheSnapshotIsNotReady) {
 TEST_F(NodeAgentTest, CancelInPreparedWhileWaitingForASlot) {
   FilesystemVolume("data");
   Snapshot("vs", "data");
-  DataUpload("du", "vs", "data");
   RunningAgent& agent = StartAgent("node-1");
-  // Occupy the node's only slot.
+  // Occupy the node's only slot before the DataUpload exists.
   std::atomic<bool> release{false};
-  ASSERT_TRUE(agent.agent().data_path().TryStart("Blocker/x/y", [&release](TransferContext&) {
-    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(agent.agent().data_path().TryStart("Blocker/x/y", [&release](TransferContext& context) {
+    while (!release && !context.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return TransferOutcome{};
   }));
+  DataUpload("du", "vs", "data");
   ASSERT_EQ(WaitForPhase("DataUpload", "du", {"Prepared", "InProgress", "Completed"}), "Prepared");
   std::string snapshot = ExposedSnapshot("DataUpload", "du");
   ASSERT_FALSE(snapshot.empty());
