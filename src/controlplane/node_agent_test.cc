@@ -2,6 +2,8 @@
 // (as separate processes would), against real repositories in a temp directory (BSL fspath) and
 // volumes that are directories and image files. Each test checks the documented end state: phase,
 // message, status fields, and that no temporary object is left behind.
+#include <memory>
+
 #include <gtest/gtest.h>
 
 #include "controlplane/labels.h"
@@ -164,9 +166,14 @@ TEST_F(NodeAgentTest, CancelInPreparedWhileWaitingForASlot) {
   Snapshot("vs", "data");
   RunningAgent& agent = StartAgent("node-1");
   // Occupy the node's only slot before the DataUpload exists.
-  std::atomic<bool> release{false};
-  ASSERT_TRUE(agent.agent().data_path().TryStart("Blocker/x/y", [&release](TransferContext& context) {
-    while (!release && !context.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Shared with the blocker thread, which may outlive this test body (it ends in TearDown).
+  auto release = std::make_shared<std::atomic<bool>>(false);
+  struct ReleaseOnExit {
+    std::shared_ptr<std::atomic<bool>> flag;
+    ~ReleaseOnExit() { *flag = true; }
+  } release_on_exit{release};
+  ASSERT_TRUE(agent.agent().data_path().TryStart("Blocker/x/y", [release](TransferContext& context) {
+    while (!*release && !context.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return TransferOutcome{};
   }));
   DataUpload("du", "vs", "data");
@@ -179,7 +186,6 @@ TEST_F(NodeAgentTest, CancelInPreparedWhileWaitingForASlot) {
   Patch("DataUpload", "du", R"({"spec":{"cancel":true}})");
   ASSERT_EQ(WaitForPhase("DataUpload", "du", {"Completed", "Failed", "Canceled"}), "Canceled");
   ExpectCleanedUp("DataUpload", "du", snapshot);
-  release = true;
 }
 
 TEST_F(NodeAgentTest, CancelInProgressGoesThroughCanceling) {
