@@ -241,6 +241,8 @@ Status BindRestoredVolume(resource::Store& store, const Object& dd, const Record
   patch["spec"]["volumeName"] = pv_name;
   patch["status"]["phase"] = "Bound";
   patch["status"]["capacity"]["storage"] = resource::StringAt(pvc, "spec.resources.requests.storage");
+  // What kubectl's ACCESS MODES column shows for a bound claim.
+  if (pvc.contains("spec") && pvc["spec"].contains("accessModes")) patch["status"]["accessModes"] = pvc["spec"]["accessModes"];
   auto bound = store.MergePatch("PersistentVolumeClaim", ns, pvc_name, patch);
   if (!bound.ok()) return bound.status().WithContext("binding PVC " + Ref(ns, pvc_name));
   Object done = exposure;

@@ -94,6 +94,7 @@ spec: {storageClassName: hostpath, volumeMode: Block, accessModes: [ReadWriteOnc
   std::string pv_name = resource::StringAt(pvc, "spec.volumeName");
   ASSERT_FALSE(pv_name.empty());
   EXPECT_EQ(resource::StringAt(pvc, "status.phase"), "Bound");
+  EXPECT_EQ(pvc["status"].value("accessModes", Object::array()), Object::array({"ReadWriteOnce"}));
   Object pv = Get("PersistentVolume", pv_name, "");
   EXPECT_EQ(resource::StringAt(pv, "spec.claimRef.name"), "data-restored");
   EXPECT_EQ(resource::Labels(pv)["velero.io/dynamic-pv-restore"], "app.data-restored.abcde");
