@@ -13,6 +13,7 @@ void AddRepositoryDisconnectCommand(Command& repository) {
     std::error_code ec;
     bool had = std::filesystem::remove(path, ec);
     std::filesystem::remove(path + ".kopia-password", ec);
+    std::filesystem::remove(path + ".format-key", ec);
     if (!had) return Status::NotFound("not connected to a repository (no config file at " + path + ")");
     ctx.out << "Disconnected from repository.\n";
     return Status::OK();

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "blob/storage_config.h"
+#include "crypto/key_derivation.h"
 
 namespace ferry::cli {
 
@@ -177,6 +178,48 @@ Status SavePassword(const std::string& config_path, const std::string& password)
   return ok ? Status::OK() : Status::IOError("cannot save the password next to " + config_path);
 }
 
+namespace {
+
+// The format key cache: with the password saved next to the config (connect/create), ferry also
+// remembers the key scrypt derives from it, so each command does not spend ~0.2 s deriving it
+// again. It holds nothing the saved password does not already give, has the same 0600 mode, is
+// bound to the repository's unique ID and to the password (an HMAC of it), and goes away with
+// `repository disconnect`. A password given another way is never remembered.
+std::string FormatKeyCachePath(const std::string& config_path) { return config_path + ".format-key"; }
+
+std::string PasswordCheck(ByteView unique_id, const std::string& password) {
+  return HexEncode(crypto::HmacSha256(unique_id, AsBytes("ferry format key cache:" + password)));
+}
+
+Bytes LoadRememberedFormatKey(const std::string& config_path, ByteView unique_id, const std::string& password) {
+  std::ifstream in(FormatKeyCachePath(config_path));
+  if (!in) return {};
+  Json j = Json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return {};
+  if (j.value("uniqueID", "") != HexEncode(unique_id) || j.value("passwordCheck", "") != PasswordCheck(unique_id, password)) {
+    return {};
+  }
+  auto key = HexDecode(j.value("formatKey", ""));
+  return key.ok() ? *key : Bytes{};
+}
+
+void RememberFormatKey(const std::string& config_path, ByteView unique_id, const std::string& password,
+                       ByteView key) {
+  Json j = {{"uniqueID", HexEncode(unique_id)},
+            {"passwordCheck", PasswordCheck(unique_id, password)},
+            {"formatKey", HexEncode(key)}};
+  std::string path = FormatKeyCachePath(config_path);
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;  // only an optimisation: the next command derives the key again
+  std::string text = j.dump();
+  bool ok = ::write(fd, text.data(), text.size()) == ssize_t(text.size());
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) ::unlink(tmp.c_str());
+}
+
+}  // namespace
+
 Result<std::unique_ptr<repo::Repository>> OpenConnectedRepository(bool read_only) {
   std::string path = ConfigFilePath();
   FERRY_ASSIGN_OR_RETURN(ConnectionConfig c, LoadConnectionConfig(path));
@@ -187,6 +230,15 @@ Result<std::unique_ptr<repo::Repository>> OpenConnectedRepository(bool read_only
   o.username = c.username.empty() ? DefaultUsername() : c.username;
   o.read_only = read_only || c.read_only;
   o.location = DescribeStorage(c.storage);
+  std::error_code ec;
+  if (std::filesystem::exists(path + ".kopia-password", ec)) {
+    o.recall_format_key = [path, password](ByteView unique_id) {
+      return LoadRememberedFormatKey(path, unique_id, password);
+    };
+    o.remember_format_key = [path, password](ByteView unique_id, ByteView key) {
+      RememberFormatKey(path, unique_id, password, key);
+    };
+  }
   auto r = repo::Repository::Open(std::move(storage), password, o);
   if (r.ok()) {
     for (const auto& [blob_id, why] : (*r)->contents()->unreadable_index_blobs()) {

@@ -44,6 +44,32 @@ TEST_F(RepositoryCliTest, CreateStatusConnectDisconnect) {
   EXPECT_EQ(RunFerry(Ferry("repository status")).exit_code, 0);
 }
 
+TEST_F(RepositoryCliTest, RemembersTheFormatKeyOnlyWithTheSavedPasswordAndForThatPassword) {
+  std::string repo = dir_.str() + "/repo";
+  std::string cache = dir_.str() + "/repository.config.format-key";
+  ASSERT_EQ(RunFerry(Ferry("repository create filesystem --path=" + repo + " --password=pw")).exit_code, 0);
+  ASSERT_EQ(RunFerry(Ferry("repository status")).exit_code, 0);
+  ASSERT_TRUE(std::filesystem::exists(cache));
+  auto perms = std::filesystem::status(cache).permissions();
+  EXPECT_EQ(perms & std::filesystem::perms::all, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // With the key remembered, a wrong password is still refused.
+  Output wrong = RunShell("FERRY_PASSWORD=nope " + FerryBinary() + " " + Ferry("repository status"));
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.text.find("wrong password for repository at"), std::string::npos) << wrong.text;
+  // A damaged remembered key is ignored: the key is derived again and the cache repaired.
+  nlohmann::json j;
+  { std::ifstream in(cache); j = nlohmann::json::parse(in); }
+  std::string good_key = j["formatKey"];
+  j["formatKey"] = std::string(good_key.size(), '0');
+  { std::ofstream out(cache); out << j.dump(); }
+  ASSERT_EQ(RunFerry(Ferry("repository status")).exit_code, 0);
+  { std::ifstream in(cache); j = nlohmann::json::parse(in); }
+  EXPECT_EQ(j["formatKey"], good_key);
+  // It goes away with the connection.
+  ASSERT_EQ(RunFerry(Ferry("repository disconnect")).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(cache));
+}
+
 TEST_F(RepositoryCliTest, AlgorithmsFromFlagsAndEnvironment) {
   std::string repo = dir_.str() + "/repo";
   Output c = RunShell("KOPIA_HASHING_ALGORITHM=HMAC-SHA256 KOPIA_SPLITTER_ALGORITHM=FIXED-1M " + FerryBinary() +

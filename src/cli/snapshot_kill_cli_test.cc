@@ -35,7 +35,7 @@ TEST(SnapshotKillTest, TwentyRandomKillsLeaveTheRepositoryConsistent) {
   std::string cfg = "--config-file=" + dir.str() + "/c.config ";
   std::string repo = dir.str() + "/repo";
   auto tree = dir.path() / "tree";
-  // Large enough that a full run takes longer than the latest kill below (~0.4 s).
+  // Large enough that a full run takes longer than the latest kill below (0.25 s).
   for (int i = 0; i < 64; ++i) WriteRandomFile(tree / ("d" + std::to_string(i % 3)) / ("f" + std::to_string(i)), 3 << 20, uint64_t(i));
   ASSERT_EQ(RunFerry(cfg + "repository create filesystem --path=" + repo + " --password=pw").exit_code, 0);
   Output first = RunFerry(cfg + "snapshot create " + tree.string() + " --progress=none", false);
@@ -60,7 +60,7 @@ TEST(SnapshotKillTest, TwentyRandomKillsLeaveTheRepositoryConsistent) {
     pid_t pid;
     ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
     posix_spawn_file_actions_destroy(&actions);
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 400)(rng)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 250)(rng)));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);

@@ -99,11 +99,26 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<blob::Stora
   r->storage_ = std::move(storage);
   r->options_ = std::move(options);
   FERRY_ASSIGN_OR_RETURN(r->format_blob_, format::ParseFormatBlob(*raw));
-  auto format_key = crypto::DeriveFormatKey(r->format_blob_.key_algo, password, r->format_blob_.unique_id);
-  if (!format_key.ok()) {
-    return Status::Unsupported("repository at " + where + ": " + format_key.status().message());
+  Result<Bytes> format_key = Status::NotFound("no remembered format key");
+  Result<format::RepositoryConfig> config = Status::NotFound("not decrypted");
+  if (r->options_.recall_format_key) {
+    Bytes recalled = r->options_.recall_format_key(r->format_blob_.unique_id);
+    if (!recalled.empty()) {
+      config = format::DecryptRepositoryConfig(r->format_blob_, recalled);
+      if (config.ok()) format_key = recalled;
+      SecureWipe(recalled.data(), recalled.size());
+    }
   }
-  auto config = format::DecryptRepositoryConfig(r->format_blob_, *format_key);
+  if (!format_key.ok()) {
+    format_key = crypto::DeriveFormatKey(r->format_blob_.key_algo, password, r->format_blob_.unique_id);
+    if (!format_key.ok()) {
+      return Status::Unsupported("repository at " + where + ": " + format_key.status().message());
+    }
+    config = format::DecryptRepositoryConfig(r->format_blob_, *format_key);
+    if (config.ok() && r->options_.remember_format_key) {
+      r->options_.remember_format_key(r->format_blob_.unique_id, *format_key);
+    }
+  }
   if (!config.ok()) {
     if (config.status().code() == StatusCode::kAuthentication) {
       return Status::Authentication("wrong password for repository at " + where);
