@@ -19,10 +19,6 @@ namespace {
 using resource::Object;
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
-bool IsTerminalMoverPhase(const std::string& phase) {
-  return phase == "Completed" || phase == "Failed" || phase == "Canceled";
-}
-
 Result<resource::LabelSelector> BackupSelector(const Object& backup) {
   if (backup.contains("spec") && backup["spec"].contains("labelSelector") &&
       backup["spec"]["labelSelector"].is_object()) {
@@ -528,29 +524,7 @@ Status RunBackup(resource::Store& store, const std::string& ns, const std::strin
 }
 
 Status FailInterruptedBackups(resource::Store& store) {
-  FERRY_ASSIGN_OR_RETURN(auto backups, store.List("Backup", {}));
-  for (const Object& backup : backups) {
-    if (resource::StringAt(backup, "status.phase") != kPhaseInProgress) continue;
-    LogWarning("backup " + resource::Namespace(backup) + "/" + resource::Name(backup) +
-               " was InProgress when the server stopped; marking it Failed");
-    FERRY_RETURN_IF_ERROR(
-        Patch(store, backup,
-              Object{{"status",
-                      {{"phase", kPhaseFailed},
-                       {"failureReason", "found a backup with status \"InProgress\" during the server starting, "
-                                         "mark it as \"Failed\""},
-                       {"completionTimestamp", resource::NowRfc3339()}}}})
-            .status());
-    resource::ListOptions options;
-    options.namespace_name = resource::Namespace(backup);
-    options.selector = resource::LabelSelector::Equals({{std::string(kBackupUidLabel), resource::Uid(backup)}});
-    FERRY_ASSIGN_OR_RETURN(auto uploads, store.List("DataUpload", options));
-    for (const Object& du : uploads) {
-      if (IsTerminalMoverPhase(resource::StringAt(du, "status.phase"))) continue;
-      FERRY_RETURN_IF_ERROR(Patch(store, du, Object{{"spec", {{"cancel", true}}}}).status());
-    }
-  }
-  return Status::OK();
+  return FailInterruptedRuns(store, "Backup", "DataUpload", kBackupUidLabel);
 }
 
 }  // namespace ferry::controlplane

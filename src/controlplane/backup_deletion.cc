@@ -18,10 +18,6 @@ namespace {
 
 using resource::Object;
 
-bool IsTerminalMoverPhase(const std::string& phase) {
-  return phase == "Completed" || phase == "Failed" || phase == "Canceled";
-}
-
 Result<std::vector<Object>> BackupDataUploads(resource::Store& store, const Object& backup) {
   resource::ListOptions options;
   options.namespace_name = resource::Namespace(backup);

@@ -17,10 +17,6 @@ constexpr int64_t kNanosPerSecond = 1'000'000'000;
 // server finishes with them.
 constexpr char kResultsAnnotation[] = "ferry.local/restore-results";
 
-bool IsTerminalMoverPhase(const std::string& phase) {
-  return phase == "Completed" || phase == "Failed" || phase == "Canceled";
-}
-
 std::map<std::string, std::string> NamespaceMapping(const Object& restore) {
   std::map<std::string, std::string> mapping;
   if (restore.contains("spec") && restore["spec"].contains("namespaceMapping") &&
@@ -495,27 +491,7 @@ Result<std::string> EnsureDefaultStorageClass(resource::Store& store, const std:
 }
 
 Status FailInterruptedRestores(resource::Store& store) {
-  FERRY_ASSIGN_OR_RETURN(auto restores, store.List("Restore", {}));
-  for (const Object& restore : restores) {
-    if (resource::StringAt(restore, "status.phase") != kPhaseInProgress) continue;
-    FERRY_RETURN_IF_ERROR(
-        Patch(store, restore,
-              Object{{"status",
-                      {{"phase", kPhaseFailed},
-                       {"failureReason", "found a restore with status \"InProgress\" during the server starting, "
-                                         "mark it as \"Failed\""},
-                       {"completionTimestamp", resource::NowRfc3339()}}}})
-            .status());
-    resource::ListOptions options;
-    options.namespace_name = resource::Namespace(restore);
-    options.selector = resource::LabelSelector::Equals({{std::string(kRestoreUidLabel), resource::Uid(restore)}});
-    FERRY_ASSIGN_OR_RETURN(auto downloads, store.List("DataDownload", options));
-    for (const Object& dd : downloads) {
-      if (IsTerminalMoverPhase(resource::StringAt(dd, "status.phase"))) continue;
-      FERRY_RETURN_IF_ERROR(Patch(store, dd, Object{{"spec", {{"cancel", true}}}}).status());
-    }
-  }
-  return Status::OK();
+  return FailInterruptedRuns(store, "Restore", "DataDownload", kRestoreUidLabel);
 }
 
 }  // namespace ferry::controlplane

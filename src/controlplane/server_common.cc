@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <cctype>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -47,6 +48,37 @@ std::vector<std::string> StringListAt(const resource::Object& o, std::string_vie
     if (v.is_string()) out.push_back(v.get<std::string>());
   }
   return out;
+}
+
+bool IsTerminalMoverPhase(std::string_view phase) {
+  return phase == "Completed" || phase == "Failed" || phase == "Canceled";
+}
+
+Status FailInterruptedRuns(resource::Store& store, std::string_view kind, std::string_view mover_kind,
+                           std::string_view uid_label) {
+  std::string noun(kind);
+  for (char& c : noun) c = char(std::tolower(static_cast<unsigned char>(c)));
+  FERRY_ASSIGN_OR_RETURN(auto runs, store.List(kind, {}));
+  for (const resource::Object& run : runs) {
+    if (resource::StringAt(run, "status.phase") != kPhaseInProgress) continue;
+    LogWarning(noun + " " + resource::Namespace(run) + "/" + resource::Name(run) +
+               " was InProgress when the server stopped; marking it Failed");
+    resource::Object failed = {{"status",
+                                {{"phase", kPhaseFailed},
+                                 {"failureReason", "found a " + noun + " with status \"InProgress\" during the server "
+                                                   "starting, mark it as \"Failed\""},
+                                 {"completionTimestamp", resource::NowRfc3339()}}}};
+    FERRY_RETURN_IF_ERROR(Patch(store, run, failed).status());
+    resource::ListOptions options;
+    options.namespace_name = resource::Namespace(run);
+    options.selector = resource::LabelSelector::Equals({{std::string(uid_label), resource::Uid(run)}});
+    FERRY_ASSIGN_OR_RETURN(auto movers, store.List(mover_kind, options));
+    for (const resource::Object& mover : movers) {
+      if (IsTerminalMoverPhase(resource::StringAt(mover, "status.phase"))) continue;
+      FERRY_RETURN_IF_ERROR(Patch(store, mover, resource::Object{{"spec", {{"cancel", true}}}}).status());
+    }
+  }
+  return Status::OK();
 }
 
 Result<resource::Object> Patch(resource::Store& store, const resource::Object& target,

@@ -51,6 +51,14 @@ inline constexpr char kHostPathProvisioner[] = "ferry.local/hostpath";
 
 // True when the backup/restore phase can change no more.
 bool IsTerminalBackupPhase(std::string_view phase);
+// True for the DataUpload/DataDownload phases Completed, Failed and Canceled.
+bool IsTerminalMoverPhase(std::string_view phase);
+
+// Velero's server start-up rule (§3.7): every `kind` (Backup or Restore) left InProgress by a
+// stopped server is marked Failed, and its non-terminal `mover_kind` resources (DataUpload or
+// DataDownload, found by `uid_label` = its uid) get spec.cancel.
+Status FailInterruptedRuns(resource::Store& store, std::string_view kind, std::string_view mover_kind,
+                           std::string_view uid_label);
 
 // Velero's namespace filter: included ("*" or empty = all) minus excluded; entries may use
 // shell-style '*' and '?' wildcards.
