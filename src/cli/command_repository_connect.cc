@@ -17,6 +17,13 @@ Status ConnectAndSave(Context& ctx, const std::map<std::string, std::string>& st
   o.username = username.empty() ? DefaultUsername() : username;
   o.location = DescribeStorage(storage);
   o.read_only = true;  // connecting only proves the password; it writes nothing
+  // Keep the key scrypt derives while proving the password, so that the first command after
+  // connect (often the first backup) does not derive it again.
+  Bytes unique_id, format_key;
+  o.remember_format_key = [&](ByteView id, ByteView key) {
+    unique_id.assign(id.begin(), id.end());
+    format_key.assign(key.begin(), key.end());
+  };
   FERRY_ASSIGN_OR_RETURN(auto repository, repo::Repository::Open(store, password, o));
   ConnectionConfig c;
   c.storage = storage;
@@ -32,6 +39,8 @@ Status ConnectAndSave(Context& ctx, const std::map<std::string, std::string>& st
   std::string path = ConfigFilePath();
   FERRY_RETURN_IF_ERROR(SaveConnectionConfig(path, c));
   FERRY_RETURN_IF_ERROR(SavePassword(path, password));
+  if (!format_key.empty()) RememberFormatKey(path, unique_id, password, format_key);
+  SecureWipe(format_key.data(), format_key.size());
   ctx.out << "Connected to repository.\n";
   return Status::OK();
 }

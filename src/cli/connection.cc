@@ -203,6 +203,8 @@ Bytes LoadRememberedFormatKey(const std::string& config_path, ByteView unique_id
   return key.ok() ? *key : Bytes{};
 }
 
+}  // namespace
+
 void RememberFormatKey(const std::string& config_path, ByteView unique_id, const std::string& password,
                        ByteView key) {
   Json j = {{"uniqueID", HexEncode(unique_id)},
@@ -217,8 +219,6 @@ void RememberFormatKey(const std::string& config_path, ByteView unique_id, const
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) ::unlink(tmp.c_str());
 }
-
-}  // namespace
 
 Result<std::unique_ptr<repo::Repository>> OpenConnectedRepository(bool read_only) {
   std::string path = ConfigFilePath();

@@ -48,6 +48,9 @@ std::string DescribeStorage(const std::map<std::string, std::string>& storage);
 // The password for the connected repository (see the file comment for the order).
 Result<std::string> ResolvePassword(const std::string& config_path, bool allow_saved = true);
 Status SavePassword(const std::string& config_path, const std::string& password);
+// Remembers the format key derived from the saved password (connection.cc: the format key cache).
+void RememberFormatKey(const std::string& config_path, ByteView unique_id, const std::string& password,
+                       ByteView key);
 // Asks on the terminal with echo off; FailedPrecondition-like InvalidArgument when there is none.
 Result<std::string> PromptPassword(const std::string& prompt, bool confirm);
 
