@@ -397,6 +397,6 @@ int main(int argc, char** argv) {
   S3Stats st = s.stats();
   std::printf("total: %lld requests, %lld retries, %lld connections\n",
               static_cast<long long>(st.requests), static_cast<long long>(st.retries),
-              static_cast<long long>(st.handles_created));
+              static_cast<long long>(st.connections_opened));
   return failed ? 1 : 0;
 }

@@ -184,13 +184,38 @@ TEST_F(S3FaultTest, WorkloadCompletesThroughInjectedFaults) {
   EXPECT_GT(faults.value("stall", 0), 0);
   EXPECT_GT(faults.value("truncate", 0), 0);
   // Answers with an error status, truncated bodies and stalls each cost the backend a retry.
-  // Dropped connections may instead be retried inside libcurl (it re-sends a request once when a
-  // reused keep-alive connection turns out dead), so they are not counted here.
+  // Dropped connections may instead be retried inside HttpClient (it re-sends a request once, as
+  // libcurl does, when a reused keep-alive connection turns out dead), so they are not counted.
   const int64_t surfaced = faults.value("error500", 0) + faults.value("slowdown", 0) +
                            faults.value("truncate", 0) + faults.value("stall", 0);
   EXPECT_GE(st.retries, surfaced);
   EXPECT_EQ(st.server_errors, faults.value("error500", 0));
   EXPECT_EQ(st.throttled, faults.value("slowdown", 0));
+}
+
+// The proxy keeps connections alive (HTTP/1.1 with Content-Length, unlike moto, which closes
+// each one): requests of one thread go over one connection, bodies of every size.
+TEST_F(S3FaultTest, KeptAliveConnectionsAreReused) {
+  FaultProxy proxy(moto_->port(), {"--max-seconds", "60"});
+  ASSERT_GT(proxy.port(), 0);
+  auto opened = S3Storage::Open(Through(proxy, "reuse" + std::to_string(getpid()) + "-"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  S3Storage& s = **opened;
+  Bytes out;
+  for (int i = 0; i < 10; ++i) {
+    const Bytes data = PatternBytes(static_cast<size_t>(i) * 150000, i);
+    const std::string id = "preuse" + std::to_string(i);
+    ASSERT_TRUE(s.PutBlob(id, data).ok());
+    ASSERT_TRUE(s.GetBlob(id, 0, -1, &out).ok());
+    EXPECT_EQ(out, data);
+    ASSERT_TRUE(s.GetMetadata(id).ok());
+    ASSERT_TRUE(s.DeleteBlob(id).ok());
+  }
+  S3Stats st = s.stats();
+  EXPECT_EQ(st.requests, 41);
+  EXPECT_EQ(st.retries, 0);
+  EXPECT_EQ(st.connections_opened, 1) << "one thread, one kept-alive connection";
+  EXPECT_EQ(proxy.Stats().value("requests", 0), 41);
 }
 
 // A store that ignores Range answers 200 with the whole object; the backend cuts the range out

@@ -198,6 +198,7 @@ S3Stats S3Storage::stats() const {
   s.network_errors = network_errors_.load();
   s.connect_errors = connect_errors_.load();
   s.handles_created = http_->handles_created();
+  s.connections_opened = http_->connections_opened();
   return s;
 }
 
@@ -516,6 +517,7 @@ Result<BlobMetadata> S3Storage::DoGetMetadata(std::string_view id) {
 Status S3Storage::DoGetBlob(std::string_view id, int64_t offset, int64_t length, Bytes* out) {
   if (length == 0) {
     // Nothing to read, but the blob must exist and the offset be within it.
+    out->clear();
     FERRY_ASSIGN_OR_RETURN(BlobMetadata m, DoGetMetadata(id));
     return ResolveRange(id, m.length, offset, 0).status();
   }
@@ -528,8 +530,9 @@ Status S3Storage::DoGetBlob(std::string_view id, int64_t offset, int64_t length,
     c.headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-" +
                                         (length > 0 ? std::to_string(offset + length - 1) : ""));
   }
-  // The body lands in the caller's buffer directly (no copy, and no allocation when the caller
-  // reuses its buffer); it is only valid on a 2xx answer.
+  // The body lands in the caller's buffer directly (no copy, and no allocation or zeroing when the
+  // caller reuses its buffer: its old bytes are overwritten in place); it is only valid on a 2xx
+  // answer.
   c.body_sink = out;
   auto result = Execute(c);
   if (!result.ok() || !IsSuccess(result->status)) out->clear();

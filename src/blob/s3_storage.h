@@ -87,7 +87,8 @@ struct S3Stats {
   int64_t timeouts = 0;        // connect or stall timeouts
   int64_t network_errors = 0;  // resets, empty or truncated replies
   int64_t connect_errors = 0;  // refused, unresolvable
-  int64_t handles_created = 0; // curl handles (connections are reused per handle)
+  int64_t handles_created = 0; // curl handles (each direct connection has its own)
+  int64_t connections_opened = 0;  // TCP connections (kept alive and reused where the server allows)
 };
 
 class S3Storage final : public Storage {
