@@ -19,6 +19,7 @@
 #include "content/encrypted_blob.h"
 #include "content/epoch_manager.h"
 #include "content/index_builder.h"
+#include "content/index_spill.h"
 #include "content/index_view.h"
 #include "content/pack_format.h"
 #include "content/session.h"
@@ -210,7 +211,7 @@ class ContentManagerImpl : public ContentManager {
       if (IsPresentPendingLocked(id)) return Deduplicated(id, data.size());
     }
     {
-      std::optional<ContentInfo> committed = LookupCommitted(id);
+      FERRY_ASSIGN_OR_RETURN(std::optional<ContentInfo> committed, LookupCommitted(id));
       if (committed && !committed->deleted) return Deduplicated(id, data.size());
       // A deleted content must be written again, with a timestamp after the deletion (§17.2).
       if (committed) min_timestamp = committed->timestamp + 1;
@@ -380,7 +381,7 @@ class ContentManagerImpl : public ContentManager {
           }
         }
       } else {
-        auto committed = LookupCommitted(id);
+        FERRY_ASSIGN_OR_RETURN(auto committed, LookupCommitted(id));
         if (!committed) return Status::NotFound("content " + id.ToString() + " not found");
         info = *committed;
       }
@@ -402,7 +403,7 @@ class ContentManagerImpl : public ContentManager {
       std::lock_guard<std::mutex> lock(mu_);
       if (std::optional<ContentInfo> p = FindPendingLocked(id)) return *p;
     }
-    auto committed = LookupCommitted(id);
+    FERRY_ASSIGN_OR_RETURN(auto committed, LookupCommitted(id));
     if (!committed) return Status::NotFound("content " + id.ToString() + " not found");
     return *committed;
   }
@@ -439,7 +440,7 @@ class ContentManagerImpl : public ContentManager {
       // Written or changed in this session: its pending entry already supersedes the old pack.
       if (pending_location_.count(id) || pending_deletions_.count(id)) return Status::OK();
     }
-    std::optional<ContentInfo> committed = LookupCommitted(id);
+    FERRY_ASSIGN_OR_RETURN(std::optional<ContentInfo> committed, LookupCommitted(id));
     if (!committed) return Status::NotFound("content " + id.ToString() + " not found");
     ContentInfo info = *committed;
     Bytes sealed;
@@ -521,33 +522,52 @@ class ContentManagerImpl : public ContentManager {
   // Call with index_mu_ held (index writes are serialised; only they erase from uploaded_, so
   // the pack IDs viewed below stay valid).
   Status WriteIndexLocked(bool with_deletions) {
-    std::vector<IndexEntry> entries;
+    // The entries are referenced where they are (24 bytes each, not a 96-byte IndexEntry copy:
+    // this runs every few ten thousand contents, and its peak is the backup's): the uploaded
+    // packs' entries do not move while index_mu_ is held, deletions are copied below.
+    struct Ref {
+      const PendingEntry* pending;  // or
+      const ContentInfo* deletion;
+      const std::string* pack;
+    };
+    std::vector<Ref> refs;
     std::vector<std::string> committed_packs;
     std::vector<ContentInfo> deletions;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      entries.reserve(uploaded_entries_ + (with_deletions ? pending_deletions_.size() : 0));
+      refs.reserve(uploaded_entries_);
       for (const auto& [pack_id, uploaded] : uploaded_) {
         committed_packs.push_back(pack_id);
-        for (const auto& e : uploaded.entries) entries.push_back(ToIndexEntry(e, pack_id));
+        for (const auto& e : uploaded.entries) refs.push_back({&e, nullptr, &pack_id});
       }
       if (with_deletions) {
         for (const auto& [id, e] : pending_deletions_) deletions.push_back(e);
       }
     }
-    for (const auto& e : deletions) entries.push_back(FromInfo(e));
-    if (entries.empty()) return Status::OK();
+    for (const auto& e : deletions) refs.push_back({nullptr, &e, nullptr});
+    if (refs.empty()) return Status::OK();
     // The packs must be durable before an index that names them can be.
     FERRY_RETURN_IF_ERROR(storage_->Sync().WithContext("syncing packs before writing the index"));
-    FERRY_ASSIGN_OR_RETURN(Bytes index, BuildIndex(&entries, format_.index_version));
-    std::vector<IndexEntry>().swap(entries);
+    auto entry_of = [](const Ref& r) { return r.deletion ? FromInfo(*r.deletion) : ToIndexEntry(*r.pending, *r.pack); };
+    auto id_of = [](const Ref& r) -> const ContentId& { return r.deletion ? r.deletion->id : r.pending->id; };
+    // Sorted by ID, the winning entry of each ID (kopia's rule) first and the others dropped.
+    std::sort(refs.begin(), refs.end(), [&](const Ref& a, const Ref& b) {
+      if (id_of(a) != id_of(b)) return id_of(a) < id_of(b);
+      return Supersedes(entry_of(b), entry_of(a));
+    });
+    refs.erase(std::unique(refs.begin(), refs.end(), [&](const Ref& a, const Ref& b) { return id_of(a) == id_of(b); }),
+               refs.end());
+    FERRY_ASSIGN_OR_RETURN(Bytes index, IndexBuilder::BuildSorted(
+                                            refs.size(), [&](size_t i) { return entry_of(refs[i]); },
+                                            format_.index_version));
+    std::vector<Ref>().swap(refs);
     auto blob_id = epochs_.WriteIndexBlob([&](const std::string& prefix) {
       return PutEncryptedBlob(storage_, *format_.hash, *format_.encryptor, prefix,
                               session_id_ + "-c1", index, format_.put_options);
     });
     if (!blob_id.ok()) return blob_id.status().WithContext("writing index blob");
     FERRY_RETURN_IF_ERROR(storage_->Sync().WithContext("syncing the index blob"));
-    FERRY_ASSIGN_OR_RETURN(auto view, IndexView::Parse(std::move(index), *blob_id));
+    FERRY_ASSIGN_OR_RETURN(auto view, IndexView::Parse(std::move(index), *blob_id, IndexSpill()));
     {
       std::unique_lock<std::shared_mutex> clock(committed_mu_);
       committed_.push_back(view);
@@ -601,7 +621,7 @@ class ContentManagerImpl : public ContentManager {
           errors[i] = plain.status();
           continue;
         }
-        auto view = IndexView::Parse(std::move(*plain), set.active[i].id);
+        auto view = IndexView::Parse(std::move(*plain), set.active[i].id, IndexSpill());
         if (!view.ok()) errors[i] = view.status();
         else views[i] = *view;
       }
@@ -936,19 +956,33 @@ class ContentManagerImpl : public ContentManager {
   }
 
   // The effective committed entry: greatest across index blobs; hidden if deleted at or below
-  // the deletion watermark.
-  std::optional<ContentInfo> LookupCommitted(const ContentId& id) const {
+  // the deletion watermark. An error only if a spilled index view cannot be read back.
+  Result<std::optional<ContentInfo>> LookupCommitted(const ContentId& id) const {
     std::shared_lock<std::shared_mutex> lock(committed_mu_);
     bool found = false;
     IndexEntry best, e;
     for (const auto& view : committed_) {
-      if (view->Find(id, &e) && (!found || Supersedes(e, best))) {
+      FERRY_ASSIGN_OR_RETURN(bool in_view, view->Find(id, &e));
+      if (in_view && (!found || Supersedes(e, best))) {
         best = e;
         found = true;
       }
     }
-    if (!found || (best.deleted && best.timestamp <= watermark_)) return std::nullopt;
-    return ToInfo(best);
+    if (!found || (best.deleted && best.timestamp <= watermark_)) return std::optional<ContentInfo>();
+    return std::optional<ContentInfo>(ToInfo(best));
+  }
+
+  // The spill file of large index views (created at the first one; nullptr if that failed: the
+  // views then stay in memory).
+  std::shared_ptr<IndexSpillFile> IndexSpill() {
+    if (options_.index_spill_min_entries == 0) return nullptr;
+    std::lock_guard<std::mutex> lock(spill_mu_);
+    if (!spill_ && !spill_failed_) {
+      auto created = IndexSpillFile::Create(options_.index_spill_dir, options_.index_spill_min_entries);
+      if (created.ok()) spill_ = *created;
+      else spill_failed_ = true;
+    }
+    return spill_;
   }
 
   Status DecodeContent(const ContentInfo& info, ByteView sealed, Bytes* out) {
@@ -985,6 +1019,9 @@ class ContentManagerImpl : public ContentManager {
   std::map<std::string, std::shared_ptr<const IndexView>> index_cache_;
   std::vector<std::pair<std::string, Status>> unreadable_;
   int64_t watermark_ = 0;
+  std::mutex spill_mu_;
+  std::shared_ptr<IndexSpillFile> spill_;
+  bool spill_failed_ = false;
 
   mutable std::mutex mu_;
   std::unique_ptr<Pack> open_[2];                                 // p, q

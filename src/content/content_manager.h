@@ -64,6 +64,10 @@ struct ContentManagerOptions {
   std::function<int64_t()> now;
   // Read-only managers refuse writes (used while an upgrade lock is in force).
   bool read_only = false;
+  // Index views of at least this many entries keep them in an unlinked file in
+  // index_spill_dir ($TMPDIR or /tmp when empty) rather than in memory (IndexView); 0 = never.
+  size_t index_spill_min_entries = 4096;
+  std::string index_spill_dir;
 };
 
 struct ContentStats {

@@ -29,6 +29,9 @@ Bytes Data(size_t size, uint32_t seed) {
   return b;
 }
 
+// An index view lookup that found the ID (and could read it).
+bool Found(const Result<bool>& found) { return found.ok() && *found; }
+
 Bytes Text(size_t size) {
   std::string s;
   while (s.size() < size) s += "the quick brown fox jumps over the lazy dog. ";
@@ -163,7 +166,7 @@ TEST_F(ContentManagerTest, PackHasPreamblePaddingLocalIndexAndPostamble) {
   uint32_t first_offset = UINT32_MAX;
   for (const auto& id : ids) {
     IndexEntry e;
-    ASSERT_TRUE((*local)->Find(id, &e));
+    ASSERT_TRUE(Found((*local)->Find(id, &e)));
     EXPECT_EQ(e.pack_blob_id, packs[0]);
     auto info = cm->GetContentInfo(id);
     EXPECT_EQ(info->pack_offset, e.pack_offset);

@@ -70,37 +70,44 @@ Result<Bytes> IndexBuilder::Build(int version) const {
       return Status::InvalidArgument("index entries have content IDs of different lengths");
     }
   }
-  if (version == 1) return BuildV1(sorted);
-  if (version == 2) return BuildV2(sorted);
+  auto at = [&sorted](size_t i) { return *sorted[i]; };
+  if (version == 1) return BuildV1(sorted.size(), at);
+  if (version == 2) return BuildV2(sorted.size(), at);
   return Status::Unsupported("unsupported index version " + std::to_string(version));
 }
 
 Result<Bytes> IndexBuilder::BuildSorted(const std::vector<IndexEntry>& sorted, int version) {
-  std::vector<const IndexEntry*> refs;
-  refs.reserve(sorted.size());
-  for (size_t i = 0; i < sorted.size(); ++i) {
-    if (i > 0 && !(sorted[i - 1].id < sorted[i].id)) {
-      return Status::InvalidArgument("index entries not sorted by content ID at " + sorted[i].id.ToString());
+  return BuildSorted(sorted.size(), [&sorted](size_t i) { return sorted[i]; }, version);
+}
+
+Result<Bytes> IndexBuilder::BuildSorted(size_t count, const std::function<IndexEntry(size_t)>& entry_at,
+                                        int version) {
+  ContentId previous;
+  for (size_t i = 0; i < count; ++i) {
+    const ContentId id = entry_at(i).id;
+    if (i > 0 && !(previous < id)) {
+      return Status::InvalidArgument("index entries not sorted by content ID at " + id.ToString());
     }
-    if (sorted[i].id.key_size() != sorted[0].id.key_size()) {
+    if (i > 0 && id.key_size() != previous.key_size()) {
       return Status::InvalidArgument("index entries have content IDs of different lengths");
     }
-    refs.push_back(&sorted[i]);
+    previous = id;
   }
-  const IndexBuilder empty;
-  if (version == 1) return empty.BuildV1(refs);
-  if (version == 2) return empty.BuildV2(refs);
+  if (version == 1) return BuildV1(count, entry_at);
+  if (version == 2) return BuildV2(count, entry_at);
   return Status::Unsupported("unsupported index version " + std::to_string(version));
 }
 
-Result<Bytes> IndexBuilder::BuildV1(const std::vector<const IndexEntry*>& sorted) const {
-  size_t key_size = sorted.empty() ? 255 : sorted[0]->id.key_size();
+Result<Bytes> IndexBuilder::BuildV1(size_t count, const EntryAt& entry_at) {
+  size_t key_size = count == 0 ? 255 : entry_at(0).id.key_size();
   // Pack names in order of first use.
   std::unordered_map<std::string_view, uint32_t> name_offset;
   std::string names;
-  size_t entries_end = kV1HeaderSize + sorted.size() * (key_size + kV1ValueSize);
-  if (sorted.empty()) entries_end = kV1HeaderSize;
-  for (const auto* e : sorted) {
+  size_t entries_end = kV1HeaderSize + count * (key_size + kV1ValueSize);
+  if (count == 0) entries_end = kV1HeaderSize;
+  for (size_t i = 0; i < count; ++i) {
+    const IndexEntry entry = entry_at(i);
+    const IndexEntry* e = &entry;
     if (e->compression_header != 0) {
       return Status::InvalidArgument("index v1 cannot record compressed content " + e->id.ToString());
     }
@@ -113,13 +120,15 @@ Result<Bytes> IndexBuilder::BuildV1(const std::vector<const IndexEntry*>& sorted
   out[0] = 1;
   out[1] = uint8_t(key_size);
   PutU16(&out[2], kV1ValueSize);
-  PutU32(&out[4], uint32_t(sorted.size()));
+  PutU32(&out[4], uint32_t(count));
   uint8_t* p = out.data() + kV1HeaderSize;
-  for (const auto* e : sorted) {
+  for (size_t i = 0; i < count; ++i) {
+    const IndexEntry entry = entry_at(i);
+    const IndexEntry* e = &entry;
     e->id.WriteKey(p);
     p += key_size;
     uint64_t ts = uint64_t(e->timestamp);
-    for (int i = 0; i < 6; ++i) p[i] = uint8_t(ts >> (8 * (5 - i)));
+    for (int k = 0; k < 6; ++k) p[k] = uint8_t(ts >> (8 * (5 - k)));
     p[6] = e->format_version;
     p[7] = uint8_t(e->pack_blob_id.size());
     PutU32(p + 8, name_offset[e->pack_blob_id]);
@@ -132,14 +141,16 @@ Result<Bytes> IndexBuilder::BuildV1(const std::vector<const IndexEntry*>& sorted
   return out;
 }
 
-Result<Bytes> IndexBuilder::BuildV2(const std::vector<const IndexEntry*>& sorted) const {
-  if (sorted.empty()) return Status::InvalidArgument("refusing to build an empty index");
-  size_t key_size = sorted[0]->id.key_size();
+Result<Bytes> IndexBuilder::BuildV2(size_t count, const EntryAt& entry_at) {
+  if (count == 0) return Status::InvalidArgument("refusing to build an empty index");
+  size_t key_size = entry_at(0).id.key_size();
   std::vector<std::string_view> packs;
   std::unordered_map<std::string_view, uint32_t> pack_index;
   std::vector<FormatKey> formats;
   bool large_lengths = false;
-  for (const auto* e : sorted) {
+  for (size_t i = 0; i < count; ++i) {
+    const IndexEntry entry = entry_at(i);
+    const IndexEntry* e = &entry;
     if (pack_index.try_emplace(e->pack_blob_id, uint32_t(packs.size())).second) {
       packs.push_back(e->pack_blob_id);
     }
@@ -160,7 +171,7 @@ Result<Bytes> IndexBuilder::BuildV2(const std::vector<const IndexEntry*>& sorted
   if (packs.size() > 65536) entry_size = 18;
   if (large_lengths) entry_size = 19;
 
-  size_t entries_end = kV2HeaderSize + sorted.size() * (key_size + entry_size);
+  size_t entries_end = kV2HeaderSize + count * (key_size + entry_size);
   size_t packs_end = entries_end + packs.size() * 5;
   size_t formats_end = packs_end + formats.size() * 6;
   size_t total = formats_end;
@@ -172,13 +183,15 @@ Result<Bytes> IndexBuilder::BuildV2(const std::vector<const IndexEntry*>& sorted
   out[0] = 2;
   out[1] = uint8_t(key_size);
   PutU16(&out[2], uint32_t(entry_size));
-  PutU32(&out[4], uint32_t(sorted.size()));
+  PutU32(&out[4], uint32_t(count));
   PutU32(&out[8], uint32_t(packs.size()));
   out[12] = uint8_t(formats.size());
   PutU32(&out[13], 0);  // base timestamp: kopia writes 0
 
   uint8_t* p = out.data() + kV2HeaderSize;
-  for (const auto* e : sorted) {
+  for (size_t i = 0; i < count; ++i) {
+    const IndexEntry entry = entry_at(i);
+    const IndexEntry* e = &entry;
     e->id.WriteKey(p);
     p += key_size;
     uint32_t pack = pack_index[e->pack_blob_id];

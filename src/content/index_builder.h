@@ -3,6 +3,7 @@
 // BuildStable produces, byte for byte.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -28,6 +29,10 @@ class IndexBuilder {
   // without copying them: the content manager's pack and session indexes. Their pack IDs must
   // stay valid until it returns. Same rules as Build.
   static Result<Bytes> BuildSorted(const std::vector<IndexEntry>& sorted, int version);
+  // The same from an accessor of entry i (0 <= i < count), called twice per entry: the caller
+  // keeps its entries in whatever compact form it has (a session's index blob of 40 000
+  // contents would otherwise need 4 MB of IndexEntry copies while it is built).
+  static Result<Bytes> BuildSorted(size_t count, const std::function<IndexEntry(size_t)>& entry_at, int version);
 
   // version 1 or 2. An empty builder is refused for v2 (kopia never writes empty indexes);
   // compression in a v1 index is refused (v1 cannot express it).
@@ -37,8 +42,9 @@ class IndexBuilder {
   struct Stored {
     IndexEntry entry;  // entry.pack_blob_id points into pack_ids_
   };
-  Result<Bytes> BuildV1(const std::vector<const IndexEntry*>& sorted) const;
-  Result<Bytes> BuildV2(const std::vector<const IndexEntry*>& sorted) const;
+  using EntryAt = std::function<IndexEntry(size_t)>;
+  static Result<Bytes> BuildV1(size_t count, const EntryAt& entry_at);
+  static Result<Bytes> BuildV2(size_t count, const EntryAt& entry_at);
 
   std::map<ContentId, IndexEntry> entries_;
   std::vector<IndexEntry> sorted_;

@@ -1,5 +1,6 @@
 #include "content/index_view.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace ferry::content {
@@ -15,6 +16,12 @@ uint32_t U32(const uint8_t* p) {
 constexpr size_t kV1HeaderSize = 8;
 constexpr size_t kV2HeaderSize = 17;
 constexpr uint32_t kEncryptionOverhead = 28;  // v1 has no original length: packed − overhead
+
+// Bloom filter bits per entry of an in-memory view (~2 % false positives) and of a spilled one
+// (~0.3 %), and the size of the blocks a spilled view reads back.
+constexpr size_t kFilterBits = 10;
+constexpr size_t kSpilledFilterBits = 16;
+constexpr size_t kSpillBlockBytes = 4096;
 
 // A 64-bit mix of an index key (prefix byte and hash). Content hashes are already uniform, but
 // the key's first byte is a prefix, and short hashes exist.
@@ -46,13 +53,63 @@ size_t FilterWord(uint64_t h, size_t words) { return size_t((h & 0xffffffffull) 
 
 }  // namespace
 
-Result<std::shared_ptr<const IndexView>> IndexView::Parse(Bytes data, std::string name) {
+Result<std::shared_ptr<const IndexView>> IndexView::Parse(Bytes data, std::string name,
+                                                         std::shared_ptr<IndexSpillFile> spill) {
   std::shared_ptr<IndexView> v(new IndexView());
   v->data_ = std::move(data);
+  v->blob_size_ = v->data_.size();
   v->name_ = std::move(name);
   FERRY_RETURN_IF_ERROR(v->Validate());
-  v->BuildFilter();
+  const bool spilling = spill && v->count_ > 0 && v->count_ >= spill->min_entries() && v->CanSpill();
+  // A spilled view's false positive costs a block read, not a binary search in memory.
+  v->BuildFilter(spilling ? kSpilledFilterBits : kFilterBits);
+  if (spilling && !v->Spill(spill).ok()) {
+    // The view stays whole in memory: what it costs without a spill file, and still correct.
+    v->fences_.clear();
+  }
   return std::shared_ptr<const IndexView>(std::move(v));
+}
+
+bool IndexView::CanSpill() const {
+  const size_t end = entries_end();
+  if (version_ == 2) {
+    for (size_t i = 0; i < pack_count_; ++i) {
+      if (U32(data_.data() + packs_offset_ + i * 5 + 1) < end) return false;
+    }
+    return true;
+  }
+  if (version_ != 1) return false;
+  for (size_t i = 0; i < count_; ++i) {
+    if (U32(data_.data() + entries_offset_ + i * stride() + key_size_ + 8) < end) return false;
+  }
+  return true;
+}
+
+Status IndexView::Spill(const std::shared_ptr<IndexSpillFile>& spill) {
+  const size_t s = stride();
+  const size_t end = entries_end();
+  FERRY_ASSIGN_OR_RETURN(spill_offset_, spill->Append(ByteView(data_.data() + entries_offset_, count_ * s)));
+  block_entries_ = std::max<size_t>(1, kSpillBlockBytes / s);
+  const size_t blocks = (count_ + block_entries_ - 1) / block_entries_;
+  fences_.resize(blocks * key_size_);
+  for (size_t b = 0; b < blocks; ++b) {
+    std::memcpy(fences_.data() + b * key_size_, data_.data() + entries_offset_ + b * block_entries_ * s, key_size_);
+  }
+  Bytes tail(data_.begin() + std::ptrdiff_t(end), data_.end());
+  data_.swap(tail);
+  tail_offset_ = end;
+  spill_ = spill;
+  return Status::OK();
+}
+
+size_t IndexView::BlockEntries(size_t block) const {
+  return std::min(block_entries_, count_ - block * block_entries_);
+}
+
+Status IndexView::ReadBlock(size_t block, uint8_t* out) const {
+  Status s = spill_->ReadAt(spill_offset_ + uint64_t(block) * block_entries_ * stride(),
+                            MutableByteView(out, BlockEntries(block) * stride()));
+  return s.WithContext("reading index blob " + name_ + " back");
 }
 
 Status IndexView::Validate() {
@@ -108,8 +165,7 @@ Status IndexView::Validate() {
   return Status::OK();
 }
 
-Status IndexView::Decode(size_t i, IndexEntry* out) const {
-  const uint8_t* e = data_.data() + entries_offset_ + i * (key_size_ + value_size_);
+Status IndexView::Decode(const uint8_t* e, IndexEntry* out) const {
   auto id = ContentId::FromKey(ByteView(e, key_size_));
   if (!id.ok()) return Status::Corruption("index blob " + name_ + " has an invalid content ID");
   out->id = *id;
@@ -121,10 +177,10 @@ Status IndexView::Decode(size_t i, IndexEntry* out) const {
     out->format_version = v[6];
     size_t name_len = v[7];
     size_t name_off = U32(v + 8);
-    if (name_off + name_len > data_.size()) {
+    if (name_off < tail_offset_ || name_off + name_len > blob_size_) {
       return Status::Corruption("index blob " + name_ + " has a pack name out of bounds");
     }
-    out->pack_blob_id = std::string_view(reinterpret_cast<const char*>(data_.data()) + name_off, name_len);
+    out->pack_blob_id = std::string_view(reinterpret_cast<const char*>(At(name_off)), name_len);
     uint32_t word = U32(v + 12);
     out->deleted = (word & 0x80000000u) != 0;
     out->pack_offset = word & 0x7fffffffu;
@@ -149,15 +205,15 @@ Status IndexView::Decode(size_t i, IndexEntry* out) const {
     out->packed_length |= uint32_t(v[18] & 0xf) << 24;
   }
   if (pack >= pack_count_) return Status::Corruption("index blob " + name_ + " has a pack index out of range");
-  const uint8_t* p = data_.data() + packs_offset_ + pack * 5;
-  out->pack_blob_id = std::string_view(reinterpret_cast<const char*>(data_.data()) + U32(p + 1), p[0]);
+  const uint8_t* p = At(packs_offset_ + pack * 5);
+  out->pack_blob_id = std::string_view(reinterpret_cast<const char*>(At(U32(p + 1))), p[0]);
   if (format_count_ == 0 && fmt == 0) {
     out->compression_header = 0;
     out->format_version = 0;
     out->encryption_key_id = 0;
   } else {
     if (fmt >= format_count_) return Status::Corruption("index blob " + name_ + " has a format index out of range");
-    const uint8_t* f = data_.data() + formats_offset_ + fmt * 6;
+    const uint8_t* f = At(formats_offset_ + fmt * 6);
     out->compression_header = U32(f);
     out->format_version = f[4];
     out->encryption_key_id = f[5];
@@ -165,9 +221,9 @@ Status IndexView::Decode(size_t i, IndexEntry* out) const {
   return Status::OK();
 }
 
-void IndexView::BuildFilter() {
+void IndexView::BuildFilter(size_t bits_per_entry) {
   if (count_ == 0) return;
-  filter_.assign(count_ * 10 / 64 + 1, 0);
+  filter_.assign(count_ * bits_per_entry / 64 + 1, 0);
   const size_t stride = key_size_ + value_size_;
   const uint8_t* base = data_.data() + entries_offset_;
   for (size_t i = 0; i < count_; ++i) {
@@ -185,7 +241,7 @@ bool IndexView::MayContain(const ContentId& id) const {
   return (filter_[FilterWord(h, filter_.size())] & mask) == mask;
 }
 
-bool IndexView::Find(const ContentId& id, IndexEntry* out) const {
+Result<bool> IndexView::Find(const ContentId& id, IndexEntry* out) const {
   if (id.key_size() != key_size_ || count_ == 0) return false;
   uint8_t key[1 + kMaxContentHashSize];
   id.WriteKey(key);
@@ -195,12 +251,29 @@ bool IndexView::Find(const ContentId& id, IndexEntry* out) const {
     if ((filter_[FilterWord(h, filter_.size())] & mask) != mask) return false;
   }
   size_t stride = key_size_ + value_size_;
-  const uint8_t* base = data_.data() + entries_offset_;
+  const uint8_t* base = nullptr;
   size_t lo = 0, hi = count_;
+  if (!spill_) {
+    base = data_.data() + entries_offset_;
+  } else {
+    // The block whose first key is the last one <= key, read back.
+    const size_t blocks = fences_.size() / key_size_;
+    size_t flo = 0, fhi = blocks;
+    while (flo < fhi) {
+      size_t mid = flo + (fhi - flo) / 2;
+      if (std::memcmp(fences_.data() + mid * key_size_, key, key_size_) <= 0) flo = mid + 1;
+      else fhi = mid;
+    }
+    if (flo == 0) return false;
+    thread_local uint8_t block[kSpillBlockBytes];
+    FERRY_RETURN_IF_ERROR(ReadBlock(flo - 1, block));
+    base = block;
+    hi = BlockEntries(flo - 1);
+  }
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     int c = std::memcmp(base + mid * stride, key, key_size_);
-    if (c == 0) return Decode(mid, out).ok();
+    if (c == 0) return Decode(base + mid * stride, out).ok();
     if (c < 0) lo = mid + 1;
     else hi = mid;
   }
@@ -209,9 +282,20 @@ bool IndexView::Find(const ContentId& id, IndexEntry* out) const {
 
 Status IndexView::ForEach(const std::function<Status(const IndexEntry&)>& visit) const {
   IndexEntry e;
-  for (size_t i = 0; i < count_; ++i) {
-    FERRY_RETURN_IF_ERROR(Decode(i, &e));
-    FERRY_RETURN_IF_ERROR(visit(e));
+  if (!spill_) {
+    for (size_t i = 0; i < count_; ++i) {
+      FERRY_RETURN_IF_ERROR(Decode(data_.data() + entries_offset_ + i * stride(), &e));
+      FERRY_RETURN_IF_ERROR(visit(e));
+    }
+    return Status::OK();
+  }
+  Bytes block(block_entries_ * stride());
+  for (size_t b = 0; b * block_entries_ < count_; ++b) {
+    FERRY_RETURN_IF_ERROR(ReadBlock(b, block.data()));
+    for (size_t i = 0; i < BlockEntries(b); ++i) {
+      FERRY_RETURN_IF_ERROR(Decode(block.data() + i * stride(), &e));
+      FERRY_RETURN_IF_ERROR(visit(e));
+    }
   }
   return Status::OK();
 }
@@ -219,7 +303,19 @@ Status IndexView::ForEach(const std::function<Status(const IndexEntry&)>& visit)
 Result<IndexEntry> IndexView::EntryAt(size_t i) const {
   if (i >= count_) return Status::InvalidArgument("index entry out of range");
   IndexEntry e;
-  FERRY_RETURN_IF_ERROR(Decode(i, &e));
+  if (!spill_) {
+    FERRY_RETURN_IF_ERROR(Decode(data_.data() + entries_offset_ + i * stride(), &e));
+    return e;
+  }
+  std::lock_guard<std::mutex> lock(block_cache_mu_);
+  const size_t b = i / block_entries_;
+  if (block_cache_index_ != b) {
+    block_cache_.resize(block_entries_ * stride());
+    block_cache_index_ = SIZE_MAX;
+    FERRY_RETURN_IF_ERROR(ReadBlock(b, block_cache_.data()));
+    block_cache_index_ = b;
+  }
+  FERRY_RETURN_IF_ERROR(Decode(block_cache_.data() + (i - b * block_entries_) * stride(), &e));
   return e;
 }
 
