@@ -175,6 +175,15 @@ enum EntryState : uint8_t { kReserved = 0, kReady = 1, kStored = 2 };
 // runs of at least this much.
 constexpr size_t kStreamMinBytes = 1 << 20;
 
+// With a streaming store, a content at least this large is encrypted in pieces of
+// kDirectPieceBytes through a per-thread buffer and written at its offset in the pack file
+// (AppendToPack). Below it, one pwrite per content would cost more than the page faults saved.
+constexpr size_t kDirectMinBytes = 64 << 10;
+constexpr size_t kDirectPieceBytes = 256 << 10;  // well inside the L2 cache
+
+// Where AppendToPack's fill_pieces sends a content's sealed bytes, in order.
+using PieceSink = std::function<Status(ByteView piece)>;
+
 // Byte ranges of a pack's buffer to store.
 using Runs = std::vector<std::pair<size_t, size_t>>;
 
@@ -236,10 +245,16 @@ class ContentManagerImpl : public ContentManager {
     info.timestamp = std::max(options_.now(), min_timestamp);
     info.compression_header = used_compression;
     info.format_version = uint8_t(format_.format_version);
-    // Encrypt straight into the pack, outside the lock.
-    auto appended = AppendToPack(info, /*skip_if_pending=*/true, [&](MutableByteView room) {
-      return format_.encryptor->EncryptInto(payload, id.PackIv(), room);
-    });
+    // Encrypt straight into the pack, outside the lock: into its buffer, or for a large content
+    // of a streaming store in pieces through this thread's scratch buffer to the pack file.
+    auto appended = AppendToPack(
+        info, /*skip_if_pending=*/true,
+        [&](MutableByteView room) { return format_.encryptor->EncryptInto(payload, id.PackIv(), room); },
+        [&](const PieceSink& sink) {
+          thread_local std::unique_ptr<uint8_t[]> scratch(new uint8_t[kDirectPieceBytes]);
+          return format_.encryptor->EncryptInPieces(payload, id.PackIv(),
+                                                    MutableByteView(scratch.get(), kDirectPieceBytes), sink);
+        });
     if (!appended.ok()) return appended.status();
     if (!*appended) return Deduplicated(id, data.size());
     {
@@ -256,8 +271,15 @@ class ContentManagerImpl : public ContentManager {
   // Returns false without storing anything when skip_if_pending and the ID is already pending
   // and live. A deleted entry (a rewrite of a deleted content) is indexed but not registered as
   // present, so a later write of the same data still stores it anew (§17.2 rule 4).
+  //
+  // With a streaming store, a content of at least kDirectMinBytes given a fill_pieces is not put
+  // in the pack's buffer at all: fill_pieces() hands its sealed bytes, in order, to a sink that
+  // writes them at the content's offset in the pack file. The buffer's pages for it are never
+  // touched (no page faults, no zeroing, no release), and the bytes written come from a buffer
+  // still in the CPU cache.
   Result<bool> AppendToPack(ContentInfo info, bool skip_if_pending,
-                            const std::function<Status(MutableByteView)>& fill) {
+                            const std::function<Status(MutableByteView)>& fill,
+                            const std::function<Status(const PieceSink&)>& fill_pieces = {}) {
     const ContentId id = info.id;
     const size_t need = info.packed_length;
     const char prefix = id.prefix();
@@ -316,12 +338,24 @@ class ContentManagerImpl : public ContentManager {
       pack_ptr = pack.get();
       if (int64_t(pack->size) >= format_.max_pack_size) SealLocked(cls, &to_upload);
     }
-    Status filled = fill(MutableByteView(pack_ptr->buf.get() + offset, need));
+    const bool direct = fill_pieces && pack_ptr->writer && need >= kDirectMinBytes;
+    Status filled, stored;
+    if (direct) {
+      size_t at = offset;
+      filled = fill_pieces([&](ByteView piece) -> Status {
+        stored = pack_ptr->writer->Write(int64_t(at), piece);
+        at += piece.size();
+        return stored;
+      });
+      // A failed write fails the pack (stream_error below), not the session.
+      if (!stored.ok()) filled = Status::OK();
+    } else {
+      filled = fill(MutableByteView(pack_ptr->buf.get() + offset, need));
+    }
     // A large content goes to the store straight away (pwrite of its own range, no waiting for
     // the contents before it), then its pages are released.
-    const bool store_now = filled.ok() && pack_ptr->writer && need >= kStreamMinBytes;
-    Status stored;
-    if (store_now) {
+    const bool store_now = filled.ok() && pack_ptr->writer && (direct || need >= kStreamMinBytes);
+    if (store_now && !direct) {
       stored = pack_ptr->writer->Write(int64_t(offset), ByteView(pack_ptr->buf.get() + offset, need));
       if (stored.ok()) ReleasePages(pack_ptr->buf.get(), offset, offset + need);
     }

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "crypto/openssl_util.h"
@@ -87,6 +88,54 @@ Status AeadSeal(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView 
     return Status::Internal(OpenSslError("AEAD encryption failed"));
   }
   return Status::OK();
+}
+
+Status AeadSealInPieces(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad,
+                        ByteView plaintext, MutableByteView scratch, size_t prefix,
+                        const std::function<Status(ByteView piece)>& emit) {
+  FERRY_RETURN_IF_ERROR(CheckSizes(key, nonce));
+  if (scratch.size() < prefix + kAeadTagSize + 1) {
+    return Status::InvalidArgument("AeadSealInPieces: scratch buffer too small");
+  }
+  EVP_CIPHER_CTX* ctx = ThreadContext(algorithm);
+  if (ctx == nullptr || !Process(ctx, 1, key, nonce, aad, {}, nullptr)) {
+    return Status::Internal(OpenSslError("AEAD encryption failed"));
+  }
+  uint8_t* buf = scratch.data();
+  size_t fill = prefix;
+  for (size_t done = 0; done < plaintext.size();) {
+    const size_t n = std::min(scratch.size() - fill, plaintext.size() - done);
+    int out_len = 0;
+    // GCM and ChaCha20-Poly1305 are stream modes: every input byte comes out at once.
+    if (!EVP_CipherUpdate(ctx, buf + fill, &out_len, plaintext.data() + done, static_cast<int>(n)) ||
+        size_t(out_len) != n) {
+      return Status::Internal(OpenSslError("AEAD encryption failed"));
+    }
+    fill += n;
+    done += n;
+    if (fill == scratch.size()) {
+      FERRY_RETURN_IF_ERROR(emit(ByteView(buf, fill)));
+      fill = 0;
+    }
+  }
+  uint8_t tag[kAeadTagSize];
+  int n = 0;
+  if (!EVP_CipherFinal_ex(ctx, tag, &n) ||
+      !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagSize), tag)) {
+    return Status::Internal(OpenSslError("AEAD encryption failed"));
+  }
+  // The tag may straddle two pieces: every piece but the last stays full.
+  for (size_t t = 0; t < kAeadTagSize;) {
+    const size_t m = std::min(scratch.size() - fill, kAeadTagSize - t);
+    std::memcpy(buf + fill, tag + t, m);
+    fill += m;
+    t += m;
+    if (fill == scratch.size() && t < kAeadTagSize) {
+      FERRY_RETURN_IF_ERROR(emit(ByteView(buf, fill)));
+      fill = 0;
+    }
+  }
+  return emit(ByteView(buf, fill));
 }
 
 Status AeadOpen(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad,

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -25,6 +26,17 @@ inline constexpr size_t kAeadTagSize = 16;
 // must not overlap it otherwise. Key and nonce sizes are InvalidArgument when wrong.
 Status AeadSeal(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad,
                 ByteView plaintext, uint8_t* out);
+
+// AeadSeal's output (ciphertext, then the tag) produced through `scratch` in pieces, for outputs
+// written elsewhere as they are made (a large content straight into a pack file): the buffer
+// stays in the CPU cache and no output-sized memory is touched. emit() is called with
+// consecutive pieces, the first starting with scratch[0, prefix) (bytes the caller put there,
+// such as the nonce), each full but the last. emit() must not seal or open on this thread (the
+// thread's cipher context is in use); its error ends the call. scratch must have room for
+// prefix + kAeadTagSize + 1 bytes.
+Status AeadSealInPieces(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad,
+                        ByteView plaintext, MutableByteView scratch, size_t prefix,
+                        const std::function<Status(ByteView piece)>& emit);
 
 // Verifies and decrypts `sealed` = ciphertext || tag into `out` (room for
 // sealed.size() - kAeadTagSize bytes; same aliasing rule). A tag mismatch is

@@ -80,6 +80,19 @@ class HmacKeyedAeadEncryptor final : public Encryptor {
     return status;
   }
 
+  Status EncryptWithNonceInPieces(ByteView plaintext, ByteView iv, ByteView nonce, MutableByteView scratch,
+                                  const std::function<Status(ByteView piece)>& emit) const override {
+    if (nonce.size() != kNonceSize) return Status::InvalidArgument("nonce must be 12 bytes");
+    if (scratch.size() < 64) return Status::InvalidArgument("EncryptInPieces: scratch must hold 64 bytes");
+    uint8_t key[kKeySize];
+    key_deriver_.Mac(iv, key);
+    std::memcpy(scratch.data(), nonce.data(), kNonceSize);
+    Status status = AeadSealInPieces(aead_, ByteView(key, kKeySize), nonce, iv, plaintext, scratch,
+                                     kNonceSize, emit);
+    SecureWipe(key, sizeof(key));
+    return status;
+  }
+
   Status Decrypt(ByteView ciphertext, ByteView iv, Bytes* out) const override {
     if (ciphertext.size() < kEncryptionOverhead) {
       out->clear();
@@ -131,6 +144,13 @@ Status Encryptor::EncryptInto(ByteView plaintext, ByteView iv, MutableByteView o
   uint8_t nonce[kNonceSize];
   FERRY_RETURN_IF_ERROR(RandomBytes(MutableByteView(nonce, kNonceSize)));
   return EncryptWithNonceInto(plaintext, iv, ByteView(nonce, kNonceSize), out);
+}
+
+Status Encryptor::EncryptInPieces(ByteView plaintext, ByteView iv, MutableByteView scratch,
+                                  const std::function<Status(ByteView piece)>& emit) const {
+  uint8_t nonce[kNonceSize];
+  FERRY_RETURN_IF_ERROR(RandomBytes(MutableByteView(nonce, kNonceSize)));
+  return EncryptWithNonceInPieces(plaintext, iv, ByteView(nonce, kNonceSize), scratch, emit);
 }
 
 const std::vector<std::string>& EncryptionAlgorithmNames() {

@@ -3,6 +3,7 @@
 // additional data = IV. Stored bytes: nonce(12) || ciphertext || tag(16).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +37,15 @@ class Encryptor {
   Status EncryptInto(ByteView plaintext, ByteView iv, MutableByteView out) const;
   virtual Status EncryptWithNonceInto(ByteView plaintext, ByteView iv, ByteView nonce,
                                       MutableByteView out) const = 0;
+  // EncryptInto's output handed to emit() in pieces made in `scratch` (reused, so it stays in the
+  // CPU cache): for writing a large content straight to a file without an output-sized buffer.
+  // Pieces are consecutive and each fills scratch but the last; scratch must have room for at
+  // least 64 bytes. emit() must not encrypt or decrypt on this thread.
+  Status EncryptInPieces(ByteView plaintext, ByteView iv, MutableByteView scratch,
+                         const std::function<Status(ByteView piece)>& emit) const;
+  virtual Status EncryptWithNonceInPieces(ByteView plaintext, ByteView iv, ByteView nonce,
+                                          MutableByteView scratch,
+                                          const std::function<Status(ByteView piece)>& emit) const = 0;
   // Verifies and decrypts; a wrong key or tampered data is Status::Authentication, never garbage.
   virtual Status Decrypt(ByteView ciphertext, ByteView iv, Bytes* out) const = 0;
 };

@@ -256,6 +256,57 @@ TEST(EncryptionTest, RandomNonceRoundTripAndBufferReuse) {
   }
 }
 
+// The pieces, joined, are exactly EncryptWithNonce's bytes, whatever the scratch size; every piece
+// but the last fills the scratch buffer; an emit error ends the call with that error.
+TEST(EncryptionTest, InPiecesEqualsWholeEncryption) {
+  for (const std::string& name : EncryptionAlgorithmNames()) {
+    auto e = MustEncryptor(name, Seq(0x40, 0x5f));
+    ASSERT_NE(e, nullptr);
+    const Bytes iv = Seq(0x10, 0x1f), nonce = Seq(0x20, 0x2b);
+    Bytes plaintext(70000);
+    for (size_t i = 0; i < plaintext.size(); ++i) plaintext[i] = static_cast<uint8_t>(i * 7 + 3);
+    for (size_t length : {size_t(0), size_t(1), size_t(35), size_t(36), size_t(1000), size_t(65536), plaintext.size()}) {
+      ByteView in = ByteView(plaintext).first(length);
+      Bytes whole;
+      ASSERT_TRUE(e->EncryptWithNonce(in, iv, nonce, &whole).ok());
+      for (size_t scratch_size : {size_t(64), size_t(100), size_t(4096), size_t(1) << 18}) {
+        Bytes scratch(scratch_size), joined;
+        std::vector<size_t> sizes;
+        Status s = e->EncryptWithNonceInPieces(in, iv, nonce, scratch, [&](ByteView piece) {
+          joined.insert(joined.end(), piece.begin(), piece.end());
+          sizes.push_back(piece.size());
+          return Status::OK();
+        });
+        ASSERT_TRUE(s.ok()) << s.ToString();
+        EXPECT_EQ(joined, whole) << name << " length " << length << " scratch " << scratch_size;
+        for (size_t i = 0; i + 1 < sizes.size(); ++i) EXPECT_EQ(sizes[i], scratch_size);
+        ASSERT_FALSE(sizes.empty());
+        EXPECT_LE(sizes.back(), scratch_size);
+        EXPECT_GT(sizes.back(), 0u);
+      }
+    }
+    // Random nonce: decrypts to the plaintext.
+    Bytes scratch(4096), joined, out;
+    ASSERT_TRUE(e->EncryptInPieces(plaintext, iv, scratch, [&](ByteView piece) {
+                   joined.insert(joined.end(), piece.begin(), piece.end());
+                   return Status::OK();
+                 }).ok());
+    ASSERT_TRUE(e->Decrypt(joined, iv, &out).ok());
+    EXPECT_EQ(out, plaintext);
+    // The sink's error is the call's error, and no more pieces follow it.
+    int calls = 0;
+    Status failed = e->EncryptInPieces(plaintext, iv, scratch, [&](ByteView) {
+      ++calls;
+      return Status::IOError("disk full");
+    });
+    EXPECT_EQ(failed.code(), StatusCode::kIOError);
+    EXPECT_EQ(calls, 1);
+    Bytes tiny(40);
+    EXPECT_EQ(e->EncryptInPieces(plaintext, iv, tiny, [](ByteView) { return Status::OK(); }).code(),
+              StatusCode::kInvalidArgument);
+  }
+}
+
 // One Encryptor serves many threads; each thread re-keys its own cipher contexts.
 TEST(EncryptionTest, ConcurrentUse) {
   for (const std::string& name : EncryptionAlgorithmNames()) {

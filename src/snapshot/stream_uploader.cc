@@ -21,12 +21,10 @@ namespace {
 // block that follow a chunk boundary are copied into the next chunk's buffer (half a block per
 // chunk on average, an eighth of a 4 MiB chunk; a separate read buffer copied every byte).
 constexpr size_t kReadBlock = 1 << 20;
-// Smaller buffers come from the heap and are not recycled.
-constexpr size_t kRecycleFrom = 1 << 20;
 // Recycled buffers kept while unused. Buffers alive at once are bounded by the chunk pool (its
 // workers' chunks) plus the one each reader fills, so this is rarely reached.
 constexpr size_t kMaxFreeBuffers = 4;
-constexpr size_t kKeepTouched = 4 << 20;
+constexpr size_t kKeepTouched = 8 << 20;
 
 bool IsAllZero(const uint8_t* p, size_t n) {
   // Cheap on real data: the first non-zero word ends it.
@@ -81,12 +79,6 @@ static void ReleaseTail(ChunkBuffer* b) {
 }
 
 std::shared_ptr<ChunkBuffer> StreamUploader::TakeBuffer(size_t need, size_t recycle_capacity) {
-  if (need < kRecycleFrom) {
-    auto buf = std::make_shared<ChunkBuffer>();
-    buf->data.reset(new uint8_t[need]);
-    buf->capacity = need;
-    return buf;
-  }
   std::unique_ptr<ChunkBuffer> buf;
   {
     std::lock_guard<std::mutex> lock(buffers_mu_);
