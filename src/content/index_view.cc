@@ -18,7 +18,7 @@ constexpr size_t kV2HeaderSize = 17;
 constexpr uint32_t kEncryptionOverhead = 28;  // v1 has no original length: packed − overhead
 
 // Bloom filter bits per entry of an in-memory view (~2 % false positives) and of a spilled one
-// (~0.3 %), and the size of the blocks a spilled view reads back.
+// (~0.4 %), and the size of the blocks a spilled view reads back.
 constexpr size_t kFilterBits = 10;
 constexpr size_t kSpilledFilterBits = 16;
 constexpr size_t kSpillBlockBytes = 4096;

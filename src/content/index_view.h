@@ -2,7 +2,7 @@
 // they are and binary-searched, so an index of a million contents costs ~35 MB, not a map.
 //
 // A large view can instead be spilled (Parse with an IndexSpillFile): its entries move to that
-// unlinked local file and memory keeps the Bloom filter (16 bits per entry, ~0.3 % false
+// unlinked local file and memory keeps the Bloom filter (16 bits per entry, ~0.4 % false
 // positives), the first key of every ~4 KiB block of entries (0.13 bytes per entry) and the
 // pack and format tables; a lookup that passes the filter reads one block (pread). A backup of
 // a million small files then keeps ~2 bytes per content in memory instead of ~35.
@@ -39,9 +39,10 @@ class IndexView {
   size_t memory_bytes() const { return data_.size() + filter_.size() * sizeof(uint64_t) + fences_.size(); }
 
   // False when `id` is certainly not in this index (a Bloom filter of ~10 bits per entry, built
-  // at Parse: ~2 % false positives; 16 bits and ~0.3 % for a spilled view). A backup looks every new content up in every index blob
-  // (the repository's and the ones it writes itself every few thousand contents), and nearly
-  // all of those lookups miss: the filter turns each into one memory access.
+  // at Parse: ~2 % false positives; 16 bits and ~0.4 % for a spilled view). A backup looks
+  // every new content up in every index blob (the repository's and the ones it writes itself
+  // every few thousand contents), and nearly all of those lookups miss: the filter turns each
+  // into one memory access.
   bool MayContain(const ContentId& id) const;
 
   // Binary search (of the fences and then one block read back, when spilled). Returns false if
