@@ -113,16 +113,18 @@ ContentInfo ToInfo(const PendingEntry& p, const std::string& pack) {
   return i;
 }
 
-// Sorts entries by ID, keeps the winning entry of each ID (kopia's rule) and builds the index.
-Result<Bytes> BuildIndex(std::vector<IndexEntry>* entries, int version) {
-  std::sort(entries->begin(), entries->end(), [](const IndexEntry& a, const IndexEntry& b) {
-    if (a.id != b.id) return a.id < b.id;
-    return Supersedes(b, a);  // the winner first
+// Sorts references to entries by ID, keeps the winning entry of each ID (kopia's rule) and
+// builds the index. The entries are not copied: an IndexEntry is 96 bytes, and the index of a
+// pack or of a session's last few packs holds tens of thousands of them.
+template <typename Ref, typename IdOf, typename EntryOf>
+Result<Bytes> BuildIndex(std::vector<Ref>* refs, IdOf id_of, EntryOf entry_of, int version) {
+  std::sort(refs->begin(), refs->end(), [&](const Ref& a, const Ref& b) {
+    if (id_of(a) != id_of(b)) return id_of(a) < id_of(b);
+    return Supersedes(entry_of(b), entry_of(a));  // the winner first
   });
-  auto last = std::unique(entries->begin(), entries->end(),
-                          [](const IndexEntry& a, const IndexEntry& b) { return a.id == b.id; });
-  entries->erase(last, entries->end());
-  return IndexBuilder::BuildSorted(*entries, version);
+  refs->erase(std::unique(refs->begin(), refs->end(), [&](const Ref& a, const Ref& b) { return id_of(a) == id_of(b); }),
+              refs->end());
+  return IndexBuilder::BuildSorted(refs->size(), [&](size_t i) { return entry_of((*refs)[i]); }, version);
 }
 
 // An index blob is written every this many contents stored in uploaded packs, rather than only
@@ -582,18 +584,9 @@ class ContentManagerImpl : public ContentManager {
     if (refs.empty()) return Status::OK();
     // The packs must be durable before an index that names them can be.
     FERRY_RETURN_IF_ERROR(storage_->Sync().WithContext("syncing packs before writing the index"));
-    auto entry_of = [](const Ref& r) { return r.deletion ? FromInfo(*r.deletion) : ToIndexEntry(*r.pending, *r.pack); };
     auto id_of = [](const Ref& r) -> const ContentId& { return r.deletion ? r.deletion->id : r.pending->id; };
-    // Sorted by ID, the winning entry of each ID (kopia's rule) first and the others dropped.
-    std::sort(refs.begin(), refs.end(), [&](const Ref& a, const Ref& b) {
-      if (id_of(a) != id_of(b)) return id_of(a) < id_of(b);
-      return Supersedes(entry_of(b), entry_of(a));
-    });
-    refs.erase(std::unique(refs.begin(), refs.end(), [&](const Ref& a, const Ref& b) { return id_of(a) == id_of(b); }),
-               refs.end());
-    FERRY_ASSIGN_OR_RETURN(Bytes index, IndexBuilder::BuildSorted(
-                                            refs.size(), [&](size_t i) { return entry_of(refs[i]); },
-                                            format_.index_version));
+    auto entry_of = [](const Ref& r) { return r.deletion ? FromInfo(*r.deletion) : ToIndexEntry(*r.pending, *r.pack); };
+    FERRY_ASSIGN_OR_RETURN(Bytes index, BuildIndex(&refs, id_of, entry_of, format_.index_version));
     std::vector<Ref>().swap(refs);
     auto blob_id = epochs_.WriteIndexBlob([&](const std::string& prefix) {
       return PutEncryptedBlob(storage_, *format_.hash, *format_.encryptor, prefix,
@@ -873,10 +866,14 @@ class ContentManagerImpl : public ContentManager {
 
   Status FinishPack(Pack* pack) {
     size_t pad = PackPaddingLength(pack->size);
-    std::vector<IndexEntry> local;
+    std::vector<const PendingEntry*> local;
     local.reserve(pack->entries.size());
-    for (const auto& e : pack->entries) local.push_back(ToIndexEntry(e, pack->id));
-    FERRY_ASSIGN_OR_RETURN(Bytes plain, BuildIndex(&local, format_.index_version));
+    for (const auto& e : pack->entries) local.push_back(&e);
+    FERRY_ASSIGN_OR_RETURN(Bytes plain,
+                           BuildIndex(
+                               &local, [](const PendingEntry* e) -> const ContentId& { return e->id; },
+                               [&](const PendingEntry* e) { return ToIndexEntry(*e, pack->id); }, format_.index_version));
+    std::vector<const PendingEntry*>().swap(local);
     size_t plain_len = plain.size();
     plain.resize(plain_len + 32);
     FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(plain.data() + plain_len, 32)));
