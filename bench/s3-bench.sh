@@ -9,7 +9,7 @@
 # ferry costs.
 #
 # Usage:
-#   bench/s3-bench.sh [--build=build] [--blobs=50] [--blob-mib=20] [--concurrency=1,4,16]
+#   bench/s3-bench.sh [--build=build] [--blobs=50] [--blob-mib=20 | --blob-kib=N] [--concurrency=1,4,16]
 #                     [--phases=get,get-new[,put-hot]]
 #
 #   --build   the CMake build directory holding src/blob/s3_benchmark
@@ -26,7 +26,7 @@ ARGS=()
 for arg in "$@"; do
   case "$arg" in
     --build=*) BUILD=$(realpath "${arg#*=}") ;;
-    --blobs=*|--blob-mib=*|--concurrency=*|--phases=*) ARGS+=("$arg") ;;
+    --blobs=*|--blob-mib=*|--blob-kib=*|--concurrency=*|--phases=*) ARGS+=("$arg") ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac

@@ -151,7 +151,10 @@ class Storage {
 
  protected:
   // Implementations: arguments are already validated (ID, prefix, offset >= 0, length >= -1,
-  // out != nullptr and cleared). Must be thread-safe.
+  // out != nullptr). Must be thread-safe. DoGetBlob gets *out as the caller passed it, NOT
+  // cleared (so that a reused buffer is overwritten in place, without zeroing): on success it must
+  // hold exactly the requested bytes (assign, or resize and fill; never append); on error the
+  // caller clears it.
   virtual Status DoPutBlob(std::string_view id, ByteView data, const PutOptions& options) = 0;
   virtual Status DoGetBlob(std::string_view id, int64_t offset, int64_t length, Bytes* out) = 0;
   virtual Result<BlobMetadata> DoGetMetadata(std::string_view id) = 0;
