@@ -42,12 +42,14 @@ struct HttpClientOptions {
   // hang a backup. Whole seconds (libcurl's granularity), at least 1.
   std::chrono::seconds stall_timeout = std::chrono::seconds(60);
   size_t max_idle_handles = 64;  // idle curl handles, and idle direct connections, kept
-  // libcurl's receive buffer (CURLOPT_BUFFERSIZE, default 16 KiB) and upload buffer
-  // (CURLOPT_UPLOAD_BUFFERSIZE, default 64 KiB). Every body byte passes through one of them, in
-  // pieces of at most this size, each piece a poll + recv/send round; larger pieces mean fewer
-  // system calls and wake-ups per GB (-0.1 to -0.15 CPU-s/GB against the defaults, docs/s3.md
-  // "Measured"). Both stay within the L2 cache, so the copy through them does not go to memory.
-  // Each request in flight holds them (RSS: at most ~1.3 MiB per request in flight).
+  // curl_easy_perform: libcurl's receive buffer (CURLOPT_BUFFERSIZE, default 16 KiB) and upload
+  // buffer (CURLOPT_UPLOAD_BUFFERSIZE, default 64 KiB). Every body byte passes through one of
+  // them, in pieces of at most this size, each piece a poll + recv/send round; larger pieces mean
+  // fewer system calls and wake-ups per GB (-0.1 to -0.15 CPU-s/GB against the defaults,
+  // docs/s3.md "Measured"). Both stay within the L2 cache. Each request in flight holds them
+  // (RSS: at most ~1.3 MiB per request in flight). Direct transfers: the most one
+  // curl_easy_recv reads, and the staging piece through which a GET buffer that must grow is
+  // filled.
   size_t receive_buffer_bytes = 1 << 20;
   size_t upload_buffer_bytes = 256 << 10;
   // Send and receive bodies from and into the caller's memory (see the top of this file). Off:
