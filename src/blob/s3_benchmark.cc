@@ -4,7 +4,8 @@
 //
 //   s3_benchmark --endpoint=127.0.0.1:PORT --bucket=B [--prefix=P] [--blobs=50]
 //                [--blob-mib=20 | --blob-kib=N]
-//                [--concurrency=1,4,16] [--phases=get,get-new[,put-hot]] [--region=R] [--tls]
+//                [--concurrency=1,4,16] [--phases=get,get-new[,put-hot]] [--region=R]
+//                [--tls [--ca-cert=PEM]]
 //   credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN)
 //
 // For each concurrency level: PUT every blob (c threads pulling from one queue); GET every blob
@@ -255,10 +256,11 @@ int main(int argc, char** argv) {
     else if (const char* v7 = val("--concurrency=")) levels = ParseList(v7);
     else if (const char* v8 = val("--phases=")) phases = v8;
     else if (a == "--tls") o.disable_tls = false;
+    else if (const char* v10 = val("--ca-cert=")) o.ca_cert_file = v10;
     else {
       std::fprintf(stderr, "unknown argument %s\nusage: %s --endpoint=HOST:PORT --bucket=B [--prefix=P] "
                    "[--blobs=50] [--blob-mib=20 | --blob-kib=N] [--concurrency=1,4,16] [--phases=get,get-new,put-hot] "
-                   "[--region=R] [--tls]\n",
+                   "[--region=R] [--tls [--ca-cert=PEM]]\n",
                    a.c_str(), argv[0]);
       return 2;
     }
