@@ -65,6 +65,9 @@ class CachingStorage final : public Storage {
     return inner_->ListBlobs(prefix, callback);
   }
   Status DoSync() override { return inner_->Sync(); }
+  Result<TemporaryCleanup> DoDeleteStaleTemporaries(int64_t older_than_unix_nanos) override {
+    return inner_->DeleteStaleTemporaries(older_than_unix_nanos);
+  }
   Status DoClose() override;
 
  private:

@@ -91,6 +91,9 @@ class FaultInjectingStorage final : public Storage {
   Status DoDeleteBlob(std::string_view id) override;
   Status DoListBlobs(std::string_view prefix, const ListCallback& callback) override;
   Status DoSync() override { return inner_->Sync(); }
+  Result<TemporaryCleanup> DoDeleteStaleTemporaries(int64_t older_than_unix_nanos) override {
+    return inner_->DeleteStaleTemporaries(older_than_unix_nanos);
+  }
   Status DoClose() override { return inner_->Close(); }
 
  private:

@@ -275,6 +275,12 @@ class FilesystemStorage final : public Storage {
     return s;
   }
 
+  Result<TemporaryCleanup> DoDeleteStaleTemporaries(int64_t older_than_unix_nanos) override {
+    TemporaryCleanup done;
+    FERRY_RETURN_IF_ERROR(SweepTemporaries(root_, older_than_unix_nanos, &done));
+    return done;
+  }
+
  private:
   // Shard directories and file name of `id`. Refuses IDs whose shards would form "." (possible
   // only with 1-character shards after the first); ".." is excluded by ValidateBlobId.
@@ -304,6 +310,56 @@ class FilesystemStorage final : public Storage {
       }
     }
     return Status::OK();
+  }
+
+  // "<name>.f.tmp.<16 lowercase hex>": a temp file CreateTempFile made.
+  static bool IsTemporaryName(std::string_view name) {
+    static constexpr std::string_view kMarker = ".tmp.";
+    const size_t at = name.rfind(kMarker);
+    if (at == std::string_view::npos || !name.substr(0, at).ends_with(kBlobFileSuffix)) return false;
+    std::string_view suffix = name.substr(at + kMarker.size());
+    return suffix.size() == 16 &&
+           suffix.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  }
+
+  // Unlinks the temp files under `dir` (recursively: shard directories) last modified before
+  // `cutoff`. Anything else is left alone, whatever its name.
+  Status SweepTemporaries(const std::string& dir, int64_t cutoff, TemporaryCleanup* done) const {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+      if (dir != root_ && IsMissing(errno)) return Status::OK();
+      return ErrnoStatus("cannot list directory", dir, errno);
+    }
+    DirCloser closer(d);
+    const int dfd = ::dirfd(d);
+    for (;;) {
+      errno = 0;
+      struct dirent* e = ::readdir(d);
+      if (e == nullptr) {
+        if (errno != 0) return ErrnoStatus("cannot list directory", dir, errno);
+        return Status::OK();
+      }
+      std::string_view name = e->d_name;
+      if (name == "." || name == "..") continue;
+      const bool temporary = IsTemporaryName(name);
+      if (!temporary && e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) continue;
+      struct stat st;
+      if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (IsMissing(errno)) continue;
+        return ErrnoStatus("cannot stat", dir + "/" + std::string(name), errno);
+      }
+      if (S_ISDIR(st.st_mode)) {
+        FERRY_RETURN_IF_ERROR(SweepTemporaries(dir + "/" + std::string(name), cutoff, done));
+        continue;
+      }
+      if (!temporary || !S_ISREG(st.st_mode) || MtimeNanos(st) >= cutoff) continue;
+      if (::unlinkat(dfd, e->d_name, 0) != 0) {
+        if (IsMissing(errno)) continue;  // its writer finished (renamed it) meanwhile
+        return ErrnoStatus("cannot delete", dir + "/" + std::string(name), errno);
+      }
+      done->files++;
+      done->bytes += int64_t(st.st_size);
+    }
   }
 
   // Lists `dir`, whose entries' names continue the blob ID `id_so_far`. Like kopia, descends into

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -224,6 +225,50 @@ TEST(FilesystemStorageTest, ListingIgnoresNonBlobFiles) {
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 1u);
   EXPECT_EQ((*all)[0].id, kPack);
+}
+
+// What a killed writer leaves: temp files older than the cutoff go, newer ones (a writer still at
+// work) and everything that is not a temp file stay, blobs included.
+TEST(FilesystemStorageTest, DeleteStaleTemporariesRemovesOnlyOldTempFiles) {
+  TempDir tmp;
+  const std::string root = tmp.Sub("repo");
+  auto st = MustCreate(root);
+  ASSERT_NE(st, nullptr);
+  ASSERT_TRUE(st->PutBlob(kPack, PatternBytes(10, 6)).ok());
+  const std::string old_temp = root + "/p/012/3456789abcdef0123456789abcdef-s1.f.tmp.0123456789abcdef";
+  const std::string old_root_temp = root + "/xn0_abc.f.tmp.fedcba9876543210";
+  const std::string fresh_temp = root + "/p/012/3456789abcdef0123456789abcdef-s2.f.tmp.00112233445566aa";
+  const std::string not_temp = root + "/p/012/notes.f.tmp.xyz";
+  ASSERT_TRUE(WriteStringToFile(old_temp, std::string(1000, 'a')).ok());
+  ASSERT_TRUE(WriteStringToFile(old_root_temp, std::string(24, 'b')).ok());
+  ASSERT_TRUE(WriteStringToFile(fresh_temp, "c").ok());
+  ASSERT_TRUE(WriteStringToFile(not_temp, "d").ok());
+  // Two days old: older than the cutoff below (one day ago).
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t day_ns = int64_t{86400} * 1'000'000'000;
+  for (const std::string& path : {old_temp, old_root_temp, not_temp, root + "/p/012/3456789abcdef0123456789abcdef-s0011223344556677115.f"}) {
+    struct timespec times[2];
+    times[0].tv_sec = times[1].tv_sec = (now_ns - 2 * day_ns) / 1'000'000'000;
+    times[0].tv_nsec = times[1].tv_nsec = 0;
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+  }
+  auto cleaned = st->DeleteStaleTemporaries(now_ns - day_ns);
+  ASSERT_TRUE(cleaned.ok()) << cleaned.status().ToString();
+  EXPECT_EQ(cleaned->files, 2);
+  EXPECT_EQ(cleaned->bytes, 1024);
+  EXPECT_FALSE(FileExists(old_temp));
+  EXPECT_FALSE(FileExists(old_root_temp));
+  EXPECT_TRUE(FileExists(fresh_temp));
+  EXPECT_TRUE(FileExists(not_temp));
+  auto all = st->ListAllBlobs("");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].id, kPack);
+  // Nothing left to do; a store without temp files (memory) reports nothing either.
+  cleaned = st->DeleteStaleTemporaries(now_ns - day_ns);
+  ASSERT_TRUE(cleaned.ok());
+  EXPECT_EQ(cleaned->files, 0);
 }
 
 TEST(FilesystemStorageTest, TimestampIsFileMtime) {

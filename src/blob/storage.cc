@@ -185,6 +185,11 @@ Status Storage::Sync() {
   return DoSync();
 }
 
+Result<TemporaryCleanup> Storage::DeleteStaleTemporaries(int64_t older_than_unix_nanos) {
+  FERRY_RETURN_IF_ERROR(CheckOpen());
+  return DoDeleteStaleTemporaries(older_than_unix_nanos);
+}
+
 Status Storage::Close() {
   if (closed_.exchange(true, std::memory_order_acq_rel)) return Status::OK();
   return DoClose();

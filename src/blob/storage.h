@@ -92,6 +92,12 @@ class BlobWriter {
   virtual Status Commit() = 0;
 };
 
+// What DeleteStaleTemporaries removed.
+struct TemporaryCleanup {
+  int64_t files = 0;
+  int64_t bytes = 0;
+};
+
 class Storage {
  public:
   Storage() = default;
@@ -146,6 +152,12 @@ class Storage {
   // on return of PutBlob (S3) do nothing.
   Status Sync();
 
+  // Removes the temporary files of writes that never finished (a filesystem store's
+  // "<blob>.tmp.<random>" files, left by a killed process) last modified before
+  // `older_than_unix_nanos`. Listing never reports them; this gives their space back. Stores
+  // whose writes are all-or-nothing (S3, memory) have none.
+  Result<TemporaryCleanup> DeleteStaleTemporaries(int64_t older_than_unix_nanos);
+
   // Releases resources. Idempotent; every later call other than Close returns Internal.
   Status Close();
 
@@ -163,6 +175,9 @@ class Storage {
   virtual Status DoSync() { return Status::OK(); }
   // Default: a writer that collects the pieces and calls PutBlob at Commit.
   virtual Result<std::unique_ptr<BlobWriter>> DoNewBlobWriter(std::string_view id, const PutOptions& options);
+  virtual Result<TemporaryCleanup> DoDeleteStaleTemporaries(int64_t /*older_than_unix_nanos*/) {
+    return TemporaryCleanup{};
+  }
   // Called once, by the first Close().
   virtual Status DoClose() { return Status::OK(); }
 

@@ -53,6 +53,8 @@ struct RunReport {
   int64_t bytes_deleted = 0;
   int64_t index_blobs_compacted = 0;  // index blobs merged into xs/xr blobs
   int64_t index_blobs_deleted = 0;    // superseded xn, old xe markers and xw watermarks
+  int64_t temporaries_deleted = 0;    // temp files of writes that never finished (killed writers)
+  int64_t temporary_bytes_deleted = 0;
   int64_t deletion_watermark = 0;     // Unix seconds, when this run moved it
   bool epoch_advanced = false;
   std::string Summary() const;  // one line

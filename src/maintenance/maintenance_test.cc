@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -306,6 +307,36 @@ TEST_F(MaintenanceTest, FaultsLeaveTheRepositoryConsistentAndARerunFinishes) {
   auto packs = inner_->ListAllBlobs("p");
   ASSERT_TRUE(packs.ok());
   for (const auto& b : *packs) EXPECT_TRUE(live_packs.count(b.id)) << b.id;
+}
+
+// A killed backup leaves its packs' temp files ("*.f.tmp.<hex>"), which are not blobs: blob GC
+// cannot see them. Maintenance deletes those older than the pack margin (24 h with full safety,
+// so a writer still at work keeps its files), and every one with --safety=none.
+TEST_F(MaintenanceTest, TempFilesOfKilledWritersGoAfterTheSafetyMargin) {
+  fs::path src = dir_.path() / "src";
+  MakeTree(src, 7);
+  snapshot::SnapshotManifest m = Snapshot(repository_.get(), src);
+  fs::path shard = repo_path_ / "p" / "abc";
+  fs::create_directories(shard);
+  const fs::path old_temp = shard / "def0123456789abcdef0123456789a-s0011223344556677115.f.tmp.0123456789abcdef";
+  const fs::path fresh_temp = shard / "def0123456789abcdef0123456789b-s0011223344556677115.f.tmp.fedcba9876543210";
+  { std::ofstream(old_temp) << std::string(5000, 'x'); }
+  { std::ofstream(fresh_temp) << std::string(300, 'y'); }
+  fs::last_write_time(old_temp, fs::file_time_type::clock::now() - std::chrono::hours(48));
+
+  auto full = RunMaintenance(repository_.get(), true, Safety::kFull);
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_EQ(full->temporaries_deleted, 1);
+  EXPECT_EQ(full->temporary_bytes_deleted, 5000);
+  EXPECT_NE(full->Summary().find("1 unfinished temporary files deleted (5000 bytes)"), std::string::npos) << full->Summary();
+  EXPECT_FALSE(fs::exists(old_temp));
+  EXPECT_TRUE(fs::exists(fresh_temp));
+
+  auto none = RunMaintenance(repository_.get(), true, Safety::kNone);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->temporaries_deleted, 1);
+  EXPECT_FALSE(fs::exists(fresh_temp));
+  ExpectRestores(m.id, src);
 }
 
 TEST_F(MaintenanceTest, OnlyTheOwnerRunsAndParamsAreKopias) {

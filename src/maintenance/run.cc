@@ -132,6 +132,16 @@ class Runner {
       FERRY_ASSIGN_OR_RETURN(auto r, DeleteUnreferencedBlobs(ctx_, kPackAndSessionPrefixes));
       ctx_.report->blobs_deleted += r.deleted;
       ctx_.report->bytes_deleted += r.deleted_bytes;
+      // Temp files of writes that never finished (a killed backup's packs) are not blobs, so the
+      // step above cannot see them; the same age margin keeps a running writer's files.
+      FERRY_ASSIGN_OR_RETURN(auto t, ctx_.repository->storage()->DeleteStaleTemporaries(
+                                         ctx_.start_ns - ctx_.safety.pack_delete_min_age_ns));
+      ctx_.report->temporaries_deleted += t.files;
+      ctx_.report->temporary_bytes_deleted += t.bytes;
+      if (t.files > 0) {
+        ctx_.Note("Deleted " + std::to_string(t.files) + " unfinished temporary files (" +
+                  std::to_string(t.bytes) + " bytes) left by interrupted writers.");
+      }
       return Status::OK();
     });
   }
@@ -179,6 +189,10 @@ std::string RunReport::Summary() const {
                   " blobs deleted (" + std::to_string(bytes_deleted) + " bytes), " +
                   std::to_string(index_blobs_compacted) + " index blobs compacted, " +
                   std::to_string(index_blobs_deleted) + " index blobs cleaned up";
+  if (temporaries_deleted > 0) {
+    s += ", " + std::to_string(temporaries_deleted) + " unfinished temporary files deleted (" +
+         std::to_string(temporary_bytes_deleted) + " bytes)";
+  }
   if (epoch_advanced) s += ", epoch advanced";
   return s;
 }
