@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <poll.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <array>
@@ -15,9 +16,17 @@ namespace ferry::blob {
 namespace {
 
 // curl_global_init is not thread-safe in every libcurl build; do it exactly once.
+//
+// SIGPIPE is ignored process-wide at the same time: on direct transfers over TLS, OpenSSL writes
+// to the socket itself (without MSG_NOSIGNAL, and curl_easy_send does not block the signal as
+// curl_easy_perform does), so a server closing the connection mid-upload would otherwise kill
+// the process (a node agent, a server) instead of failing one request that is then retried.
 void GlobalInit() {
   static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::call_once(once, [] {
+    ::signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+  });
 }
 
 std::string Lower(std::string s) {

@@ -200,6 +200,15 @@ class HttpClientTest : public ::testing::TestWithParam<bool> {
   }
 };
 
+// A peer closing the connection while a TLS body is being written must fail the request, not
+// kill the process with SIGPIPE (OpenSSL writes to the socket without MSG_NOSIGNAL).
+TEST(HttpClientSignals, AClientIgnoresSigpipe) {
+  HttpClient client{HttpClientOptions{}};
+  struct sigaction current {};
+  ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &current), 0);
+  EXPECT_EQ(current.sa_handler, SIG_IGN);
+}
+
 TEST_P(HttpClientTest, SendsTheHeadAndBodyAndReadsSizedBodiesIntoTheSink) {
   const Bytes blob = Pattern(5 << 20, 1);
   ScriptedServer server([&](int fd, const ServedRequest& r) {
