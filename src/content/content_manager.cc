@@ -22,6 +22,7 @@
 #include "content/index_spill.h"
 #include "content/index_view.h"
 #include "content/pack_format.h"
+#include "content/pending_locations.h"
 #include "content/session.h"
 
 namespace ferry::content {
@@ -139,7 +140,7 @@ constexpr size_t kIndexFlushEntries = 25000;
 // `buf` is allocated once, uninitialised, with room for every reservation, so it never moves.
 struct Pack {
   std::string id;
-  std::shared_ptr<const std::string> shared_id;  // what pending_location_ points to
+  uint32_t ordinal = 0;  // what pending_locations_ names it by
   std::unique_ptr<uint8_t[]> buf;
   size_t size = 0;
   size_t capacity = 0;
@@ -336,7 +337,7 @@ class ContentManagerImpl : public ContentManager {
       index = pack->entries.size();
       pack->entries.push_back(ToPending(info));
       pack->state.push_back(kReserved);
-      if (!info.deleted) pending_location_[id] = pack->shared_id.get();
+      if (!info.deleted) pending_locations_.Set(id, {pack->ordinal, uint32_t(index)}, KeyOfLocked());
       pack_ptr = pack.get();
       if (int64_t(pack->size) >= format_.max_pack_size) SealLocked(cls, &to_upload);
     }
@@ -370,7 +371,7 @@ class ContentManagerImpl : public ContentManager {
         if (!store_now) pack_ptr->ready_bytes += need;
         ClaimStreamRunsLocked(pack_ptr, &runs);
       } else {
-        if (!info.deleted) pending_location_.erase(id);
+        if (!info.deleted) pending_locations_.Erase(id, KeyOfLocked());
         if (upload_error_.ok()) upload_error_ = filled.WithContext("storing content " + id.ToString());
       }
       // A thread storing runs stays counted as a writer until it is done, so the pack is not
@@ -449,7 +450,7 @@ class ContentManagerImpl : public ContentManager {
     FERRY_ASSIGN_OR_RETURN(ContentInfo info, GetContentInfo(id));
     if (info.deleted) return Status::OK();
     std::lock_guard<std::mutex> lock(mu_);
-    if (pending_location_.count(id)) {
+    if (pending_locations_.Find(id, KeyOfLocked())) {
       return Status::Unsupported("content " + id.ToString() + " was written in this session; flush before deleting it");
     }
     info.deleted = true;
@@ -474,7 +475,7 @@ class ContentManagerImpl : public ContentManager {
     {
       std::lock_guard<std::mutex> lock(mu_);
       // Written or changed in this session: its pending entry already supersedes the old pack.
-      if (pending_location_.count(id) || pending_deletions_.count(id)) return Status::OK();
+      if (pending_locations_.Find(id, KeyOfLocked()) || pending_deletions_.count(id)) return Status::OK();
     }
     FERRY_ASSIGN_OR_RETURN(std::optional<ContentInfo> committed, LookupCommitted(id));
     if (!committed) return Status::NotFound("content " + id.ToString() + " not found");
@@ -605,10 +606,7 @@ class ContentManagerImpl : public ContentManager {
       // Everything in this index is now committed; entries added meanwhile stay pending.
       for (const auto& p : committed_packs) {
         auto it = uploaded_.find(p);
-        for (const auto& e : it->second.entries) {
-          auto loc = pending_location_.find(e.id);
-          if (loc != pending_location_.end() && loc->second == it->second.id.get()) pending_location_.erase(loc);
-        }
+        for (const auto& e : it->second.entries) pending_locations_.Erase(e.id, KeyOfLocked(), it->second.ordinal);
         uploaded_entries_ -= it->second.entries.size();
         uploaded_.erase(it);
       }
@@ -774,7 +772,8 @@ class ContentManagerImpl : public ContentManager {
     uint8_t rnd[16];
     FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(rnd, sizeof(rnd))));
     pack->id = std::string(1, kind) + HexEncode(ByteView(rnd, sizeof(rnd))) + "-" + session_id_;
-    pack->shared_id = std::make_shared<const std::string>(pack->id);
+    pack->ordinal = next_pack_ordinal_++;
+    if (next_pack_ordinal_ == 0) next_pack_ordinal_ = 1;  // 0 means no pack
     // Room for a full pack plus one content past the limit (kopia closes a pack once it reaches
     // the limit) — only the touched pages cost memory.
     pack->capacity = kPackPreambleSize + std::max<size_t>(size_t(format_.max_pack_size), first_content) +
@@ -841,11 +840,11 @@ class ContentManagerImpl : public ContentManager {
         stats_.packs_written++;
       }
       uploaded_entries_ += pack->entries.size();
-      uploaded_[pack->id] = UploadedPack{pack->shared_id, std::move(pack->entries)};
+      uploaded_[pack->id] = UploadedPack{pack->ordinal, std::move(pack->entries)};
       index_due = uploaded_entries_ >= kIndexFlushEntries;
     } else {
       // Nothing in this pack may be indexed; a later write of the same data stores it again.
-      for (const auto& e : pack->entries) pending_location_.erase(e.id);
+      for (const auto& e : pack->entries) pending_locations_.Erase(e.id, KeyOfLocked());
       upload_error_ = s.WithContext("uploading pack " + pack->id);
     }
     sealed_.erase(pack->id);  // destroys the pack
@@ -949,10 +948,9 @@ class ContentManagerImpl : public ContentManager {
   std::optional<ContentInfo> FindPendingLocked(const ContentId& id) const {
     auto del = pending_deletions_.find(id);
     if (del != pending_deletions_.end()) return del->second;
-    auto loc = pending_location_.find(id);
-    if (loc == pending_location_.end()) return std::nullopt;
-    const std::string& pack_id = *loc->second;
-    auto find_in = [&](const std::vector<PendingEntry>& entries,
+    std::optional<PendingLocations::Ref> loc = pending_locations_.Find(id, KeyOfLocked());
+    if (!loc) return std::nullopt;
+    auto find_in = [&](const std::string& pack_id, const std::vector<PendingEntry>& entries,
                        const std::vector<uint8_t>* state) -> std::optional<ContentInfo> {
       for (size_t i = entries.size(); i-- > 0;) {
         // A content still being encrypted by another writer is not readable yet.
@@ -964,18 +962,48 @@ class ContentManagerImpl : public ContentManager {
       return std::nullopt;
     };
     for (const auto& pack : open_) {
-      if (pack && pack->id == pack_id) return find_in(pack->entries, &pack->state);
+      if (pack && pack->ordinal == loc->pack) return find_in(pack->id, pack->entries, &pack->state);
     }
-    if (auto it = sealed_.find(pack_id); it != sealed_.end()) return find_in(it->second->entries, &it->second->state);
-    if (auto it = uploaded_.find(pack_id); it != uploaded_.end()) return find_in(it->second.entries, nullptr);
+    for (const auto& [pack_id, pack] : sealed_) {
+      if (pack->ordinal == loc->pack) return find_in(pack_id, pack->entries, &pack->state);
+    }
+    for (const auto& [pack_id, uploaded] : uploaded_) {
+      if (uploaded.ordinal == loc->pack) return find_in(pack_id, uploaded.entries, nullptr);
+    }
     return std::nullopt;
   }
+
+  // The entries of the pack with this ordinal (open, sealed or uploaded and not indexed), or
+  // nullptr. A handful of packs at most. Call with mu_ held.
+  const std::vector<PendingEntry>* PendingEntriesLocked(uint32_t ordinal) const {
+    for (const auto& pack : open_) {
+      if (pack && pack->ordinal == ordinal) return &pack->entries;
+    }
+    for (const auto& [pack_id, pack] : sealed_) {
+      if (pack->ordinal == ordinal) return &pack->entries;
+    }
+    for (const auto& [pack_id, uploaded] : uploaded_) {
+      if (uploaded.ordinal == ordinal) return &uploaded.entries;
+    }
+    return nullptr;
+  }
+
+  // Resolves a pending_locations_ reference to its entry's ID, for the table's full-key check.
+  // Call (and use the result) with mu_ held.
+  struct PendingKeyOf {
+    const ContentManagerImpl* manager;
+    const ContentId* operator()(PendingLocations::Ref ref) const {
+      const std::vector<PendingEntry>* entries = manager->PendingEntriesLocked(ref.pack);
+      return entries && ref.index < entries->size() ? &(*entries)[ref.index].id : nullptr;
+    }
+  };
+  PendingKeyOf KeyOfLocked() const { return PendingKeyOf{this}; }
 
   // Pending index-only entries (deletions and undeletions) decide; otherwise a pending write.
   bool IsPresentPendingLocked(const ContentId& id) const {
     auto it = pending_deletions_.find(id);
     if (it != pending_deletions_.end()) return !it->second.deleted;
-    return pending_location_.count(id) != 0;
+    return pending_locations_.Find(id, KeyOfLocked()).has_value();
   }
 
   const Pack* FindUnuploadedPackLocked(const std::string& pack_id) const {
@@ -1058,13 +1086,14 @@ class ContentManagerImpl : public ContentManager {
   std::unique_ptr<Pack> open_[2];                                 // p, q
   std::map<std::string, std::unique_ptr<Pack>> sealed_;           // sealed, not yet uploaded
   struct UploadedPack {
-    std::shared_ptr<const std::string> id;
+    uint32_t ordinal;
     std::vector<PendingEntry> entries;
   };
   std::map<std::string, UploadedPack> uploaded_;  // stored, not yet indexed
   size_t uploaded_entries_ = 0;                   // their entries
-  // id → pack ID (Pack::shared_id, kept alive by the pack and then its UploadedPack)
-  std::unordered_map<ContentId, const std::string*, ContentIdHash> pending_location_;
+  // id → (pack ordinal, entry index) of every live pending content of the packs above.
+  PendingLocations pending_locations_;
+  uint32_t next_pack_ordinal_ = 1;
   std::mutex index_mu_;  // serialises index blob writes
   // Index-only entries (deletions and undeletions) waiting for the next Flush.
   std::map<ContentId, ContentInfo> pending_deletions_;
