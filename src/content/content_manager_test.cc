@@ -381,19 +381,22 @@ TEST_F(ContentManagerTest, StreamingStoreGetsPacksWhileTheyFill) {
   std::vector<std::pair<ContentId, Bytes>> written;
   {
     auto cm = Open(fs->get(), 8 << 20);
-    for (uint32_t i = 0; i < 30; ++i) {
-      Bytes d = Data(100 << 10, 7000 + i);
+    for (uint32_t i = 0; i < 40; ++i) {
+      // 100 KiB contents go to the pack file in pieces as they are encrypted; every fourth is
+      // small (30 KiB) and stays in the pack's buffer until 1 MiB of them is ready.
+      Bytes d = Data(i % 4 == 0 ? (30 << 10) : (100 << 10), 7000 + i);
       auto id = cm->WriteContent(d, 0, compression::kNoCompression);
       ASSERT_TRUE(id.ok()) << id.status().ToString();
       written.emplace_back(*id, d);
     }
-    // 3 MB in one open pack: most of it is already in the pack's temp file, none is a blob yet.
+    // 3.3 MB in one open pack: the large contents are already in the pack's temp file (at their
+    // offsets: the file reaches the last one), none is a blob yet.
     auto temps = FilesNamed(root + "/repo/p", ".tmp.");
     ASSERT_EQ(temps.size(), 1u);
-    EXPECT_GE(temps.begin()->second, uintmax_t(2) << 20);
+    EXPECT_GE(temps.begin()->second, uintmax_t(3) << 20);
     EXPECT_TRUE(FilesNamed(root + "/repo/p", ".f").empty());
     // Reading a streamed content back finishes its pack; a content still in memory reads too.
-    for (size_t i : {size_t(0), written.size() - 1, size_t(10)}) {
+    for (size_t i : {size_t(0), written.size() - 1, size_t(10), size_t(4)}) {
       Bytes got;
       ASSERT_TRUE(cm->GetContent(written[i].first, &got).ok()) << i;
       EXPECT_EQ(got, written[i].second) << i;
