@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "blob/testing/child_server.h"
+
 namespace ferry::blob {
 namespace {
 
@@ -484,54 +486,38 @@ INSTANTIATE_TEST_SUITE_P(Paths, HttpClientTest, ::testing::Values(true, false),
 // certificate for localhost / 127.0.0.1, as a child process killed at destruction.
 class TlsEchoServer {
  public:
-  TlsEchoServer() {
-    char dir_template[] = "/tmp/ferry-tls-XXXXXX";
-    if (mkdtemp(dir_template) == nullptr) return;
-    dir_ = dir_template;
-    const std::string cmd =
-        "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + dir_ + "/key.pem -out " + dir_ +
-        "/cert.pem -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 "
-        "-days 2 >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) return;
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      setpgid(0, 0);
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      std::string script = std::string(FERRY_SOURCE_DIR) + "/src/blob/testing/tls_echo_server.py";
-      std::string cert = dir_ + "/cert.pem", key = dir_ + "/key.pem";
-      execlp("python3", "python3", script.c_str(), cert.c_str(), key.c_str(), "--max-seconds",
-             "120", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
-    FILE* out = fdopen(fds[0], "r");
-    char line[64] = {};
-    if (out && std::fgets(line, sizeof(line), out)) std::sscanf(line, "PORT %d", &port_);
-    if (out) std::fclose(out);
-  }
+  TlsEchoServer() : dir_(MakeCertificate()), child_(Argv(dir_)) {}
   ~TlsEchoServer() {
-    if (pid_ > 0) {
-      kill(-pid_, SIGKILL);
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
     if (!dir_.empty()) std::system(("rm -rf " + dir_).c_str());
   }
-  int port() const { return port_; }
+  int port() const { return child_.port(); }
   std::string cert_file() const { return dir_ + "/cert.pem"; }
   std::string url(const std::string& host, const std::string& path) const {
-    return "https://" + host + ":" + std::to_string(port_) + path;
+    return "https://" + host + ":" + std::to_string(port()) + path;
   }
 
  private:
+  // A directory holding a fresh self-signed certificate for localhost and 127.0.0.1 ("" if
+  // openssl failed).
+  static std::string MakeCertificate() {
+    char dir_template[] = "/tmp/ferry-tls-XXXXXX";
+    if (mkdtemp(dir_template) == nullptr) return "";
+    const std::string dir = dir_template;
+    const std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + dir + "/key.pem -out " + dir +
+        "/cert.pem -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 "
+        "-days 2 >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) return "";
+    return dir;
+  }
+  static std::vector<std::string> Argv(const std::string& dir) {
+    if (dir.empty()) return {};
+    return {"python3", std::string(FERRY_SOURCE_DIR) + "/src/blob/testing/tls_echo_server.py",
+            dir + "/cert.pem", dir + "/key.pem", "--max-seconds", "120"};
+  }
+
   std::string dir_;
-  pid_t pid_ = -1;
-  int port_ = 0;
+  testing::ChildServer child_;
 };
 
 class HttpClientTlsTest : public HttpClientTest {};

@@ -17,63 +17,18 @@
 
 #include "blob/s3_storage.h"
 #include "blob/test_util.h"
+#include "blob/testing/fault_proxy.h"
 #include "blob/testing/moto_server.h"
 
 namespace ferry::blob {
 namespace {
 
+using testing::FaultProxy;
 using testing::MotoServer;
 using testutil::PatternBytes;
 
-// fault_proxy.py as a child process (own process group, killed at destruction or with us).
-class FaultProxy {
- public:
-  FaultProxy(int upstream_port, std::vector<std::string> args) {
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      setpgid(0, 0);
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<std::string> argv = {"python3", testing::TestingFile("fault_proxy.py"),
-                                       std::to_string(upstream_port), "42"};
-      argv.insert(argv.end(), args.begin(), args.end());
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(a.data());
-      cargv.push_back(nullptr);
-      execvp("python3", cargv.data());
-      _exit(127);
-    }
-    setpgid(pid_, pid_);
-    close(fds[1]);
-    FILE* out = fdopen(fds[0], "r");
-    char line[64] = {};
-    if (out && std::fgets(line, sizeof(line), out)) std::sscanf(line, "PORT %d", &port_);
-    if (out) std::fclose(out);
-  }
-  ~FaultProxy() {
-    if (pid_ > 0) {
-      kill(-pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  int port() const { return port_; }
-
-  nlohmann::json Stats() const {
-    HttpClient http(HttpClientOptions{});
-    HttpResult r = http.Do({"GET", "http://127.0.0.1:" + std::to_string(port_) + "/__fault_stats",
-                            {}, {}});
-    if (r.error != TransportError::kNone) return {};
-    return nlohmann::json::parse(AsString(r.response.body), nullptr, false);
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
+// The proxy's fault sequence is seeded, so a failing run can be repeated.
+constexpr uint64_t kProxySeed = 42;
 
 class S3FaultTest : public ::testing::Test {
  protected:
@@ -91,7 +46,7 @@ class S3FaultTest : public ::testing::Test {
 };
 
 TEST_F(S3FaultTest, WorkloadCompletesThroughInjectedFaults) {
-  FaultProxy proxy(moto_->port(), {"error500=0.06", "slowdown=0.06", "drop=0.04",
+  FaultProxy proxy(moto_->port(), kProxySeed, {"error500=0.06", "slowdown=0.06", "drop=0.04",
                                    "lost_reply=0.04", "truncate=0.05", "stall=0.01",
                                    "--stall-seconds", "2", "--max-seconds", "120"});
   ASSERT_GT(proxy.port(), 0);
@@ -196,7 +151,7 @@ TEST_F(S3FaultTest, WorkloadCompletesThroughInjectedFaults) {
 // The proxy keeps connections alive (HTTP/1.1 with Content-Length, unlike moto, which closes
 // each one): requests of one thread go over one connection, bodies of every size.
 TEST_F(S3FaultTest, KeptAliveConnectionsAreReused) {
-  FaultProxy proxy(moto_->port(), {"--max-seconds", "60"});
+  FaultProxy proxy(moto_->port(), kProxySeed, {"--max-seconds", "60"});
   ASSERT_GT(proxy.port(), 0);
   auto opened = S3Storage::Open(Through(proxy, "reuse" + std::to_string(getpid()) + "-"));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
@@ -222,7 +177,7 @@ TEST_F(S3FaultTest, KeptAliveConnectionsAreReused) {
 // of it (in the caller's buffer) so that the contract holds, at the end and past it too.
 TEST_F(S3FaultTest, ServerThatIgnoresRangeStillGivesTheRange) {
   ASSERT_TRUE(moto_->SetAuth(false).ok());  // the proxy drops a signed header
-  FaultProxy proxy(moto_->port(), {"--ignore-range", "--max-seconds", "60"});
+  FaultProxy proxy(moto_->port(), kProxySeed, {"--ignore-range", "--max-seconds", "60"});
   ASSERT_GT(proxy.port(), 0);
   auto opened = S3Storage::Open(Through(proxy, "norange" + std::to_string(getpid()) + "-"));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
@@ -249,7 +204,7 @@ TEST_F(S3FaultTest, ServerThatIgnoresRangeStillGivesTheRange) {
 }
 
 TEST_F(S3FaultTest, RetriesAreBoundedThenIOError) {
-  FaultProxy proxy(moto_->port(), {"slowdown=1.0", "--max-seconds", "60"});
+  FaultProxy proxy(moto_->port(), kProxySeed, {"slowdown=1.0", "--max-seconds", "60"});
   ASSERT_GT(proxy.port(), 0);
   S3Options o = Through(proxy, "bounded-");
   o.retry.max_attempts = 3;
@@ -264,7 +219,7 @@ TEST_F(S3FaultTest, RetriesAreBoundedThenIOError) {
 }
 
 TEST_F(S3FaultTest, LearnsTheBucketRegionUnlessOneWasGiven) {
-  FaultProxy proxy(moto_->port(), {"--bucket-region", "eu-west-1", "--max-seconds", "60"});
+  FaultProxy proxy(moto_->port(), kProxySeed, {"--bucket-region", "eu-west-1", "--max-seconds", "60"});
   ASSERT_GT(proxy.port(), 0);
   S3Options o = Through(proxy, "region-");
   auto s = S3Storage::Open(o);

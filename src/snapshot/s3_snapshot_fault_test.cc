@@ -27,6 +27,7 @@
 
 #include "blob/http_client.h"
 #include "blob/s3_storage.h"
+#include "blob/testing/fault_proxy.h"
 #include "blob/testing/moto_server.h"
 #include "cli/test_util.h"
 #include "repo/repository.h"
@@ -41,60 +42,7 @@ namespace fs = std::filesystem;
 using blob::testing::MotoServer;
 using ferry::testing::TempDir;
 using namespace ferry::snapshot::testing;
-
-// fault_proxy.py as a child process in its own process group; killed with the group when the
-// object goes away (and by the kernel if this process dies first: PR_SET_PDEATHSIG).
-class FaultProxy {
- public:
-  FaultProxy(int upstream_port, std::vector<std::string> args) {
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      setpgid(0, 0);
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<std::string> argv = {"python3", blob::testing::TestingFile("fault_proxy.py"),
-                                       std::to_string(upstream_port), "20260301"};
-      argv.insert(argv.end(), args.begin(), args.end());
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(a.data());
-      cargv.push_back(nullptr);
-      execvp("python3", cargv.data());
-      _exit(127);
-    }
-    if (pid_ > 0) setpgid(pid_, pid_);
-    close(fds[1]);
-    FILE* out = fdopen(fds[0], "r");
-    char line[64] = {};
-    if (out && std::fgets(line, sizeof(line), out)) std::sscanf(line, "PORT %d", &port_);
-    if (out) std::fclose(out);
-  }
-  ~FaultProxy() {
-    if (pid_ > 0) {
-      kill(-pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  FaultProxy(const FaultProxy&) = delete;
-  FaultProxy& operator=(const FaultProxy&) = delete;
-
-  int port() const { return port_; }
-
-  nlohmann::json Stats() const {
-    blob::HttpClient http(blob::HttpClientOptions{});
-    blob::HttpResult r = http.Do(
-        {"GET", "http://127.0.0.1:" + std::to_string(port_) + "/__fault_stats", {}, {}});
-    if (r.error != blob::TransportError::kNone) return {};
-    return nlohmann::json::parse(AsString(r.response.body), nullptr, false);
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
+using blob::testing::FaultProxy;
 
 double Since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -127,7 +75,7 @@ TEST(S3SnapshotFaultTest, TwoHundredMegabytesSnapshotAndRestoreThroughInjectedFa
   const auto t_start = std::chrono::steady_clock::now();
   MotoServer* moto = MotoServer::Shared();
   ASSERT_NE(moto, nullptr) << "this test needs moto (see docs/s3.md)";
-  FaultProxy proxy(moto->port(), {"error500=0.03", "slowdown=0.03", "drop=0.03", "lost_reply=0.02",
+  FaultProxy proxy(moto->port(), 20260301, {"error500=0.03", "slowdown=0.03", "drop=0.03", "lost_reply=0.02",
                                   "truncate=0.03", "stall=0.05", "--stall-seconds", "2",
                                   "--max-seconds", "280"});
   ASSERT_GT(proxy.port(), 0) << "fault_proxy.py did not start";
