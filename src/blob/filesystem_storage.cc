@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <system_error>
 #include <utility>
@@ -112,6 +113,31 @@ class DirCloser {
  private:
   DIR* d_;
 };
+
+// Calls fn(dfd, entry) for every entry of `dir` but "." and "..", dfd being the directory's fd
+// (for fstatat/unlinkat). A missing `dir` is OK when missing_ok (a shard directory removed
+// meanwhile holds nothing); fn's error ends the listing.
+Status ForEachDirEntry(const std::string& dir, bool missing_ok,
+                       const std::function<Status(int dfd, const struct dirent& e)>& fn) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (missing_ok && IsMissing(errno)) return Status::OK();
+    return ErrnoStatus("cannot list directory", dir, errno);
+  }
+  DirCloser closer(d);
+  const int dfd = ::dirfd(d);
+  for (;;) {
+    errno = 0;
+    struct dirent* e = ::readdir(d);
+    if (e == nullptr) {
+      if (errno != 0) return ErrnoStatus("cannot list directory", dir, errno);
+      return Status::OK();
+    }
+    std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    FERRY_RETURN_IF_ERROR(fn(dfd, *e));
+  }
+}
 
 class FilesystemStorage final : public Storage {
  public:
@@ -325,41 +351,25 @@ class FilesystemStorage final : public Storage {
   // Unlinks the temp files under `dir` (recursively: shard directories) last modified before
   // `cutoff`. Anything else is left alone, whatever its name.
   Status SweepTemporaries(const std::string& dir, int64_t cutoff, TemporaryCleanup* done) const {
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) {
-      if (dir != root_ && IsMissing(errno)) return Status::OK();
-      return ErrnoStatus("cannot list directory", dir, errno);
-    }
-    DirCloser closer(d);
-    const int dfd = ::dirfd(d);
-    for (;;) {
-      errno = 0;
-      struct dirent* e = ::readdir(d);
-      if (e == nullptr) {
-        if (errno != 0) return ErrnoStatus("cannot list directory", dir, errno);
-        return Status::OK();
-      }
-      std::string_view name = e->d_name;
-      if (name == "." || name == "..") continue;
+    return ForEachDirEntry(dir, /*missing_ok=*/dir != root_, [&](int dfd, const struct dirent& e) -> Status {
+      std::string_view name = e.d_name;
       const bool temporary = IsTemporaryName(name);
-      if (!temporary && e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) continue;
+      if (!temporary && e.d_type != DT_DIR && e.d_type != DT_UNKNOWN) return Status::OK();
       struct stat st;
-      if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (IsMissing(errno)) continue;
+      if (::fstatat(dfd, e.d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (IsMissing(errno)) return Status::OK();
         return ErrnoStatus("cannot stat", dir + "/" + std::string(name), errno);
       }
-      if (S_ISDIR(st.st_mode)) {
-        FERRY_RETURN_IF_ERROR(SweepTemporaries(dir + "/" + std::string(name), cutoff, done));
-        continue;
-      }
-      if (!temporary || !S_ISREG(st.st_mode) || MtimeNanos(st) >= cutoff) continue;
-      if (::unlinkat(dfd, e->d_name, 0) != 0) {
-        if (IsMissing(errno)) continue;  // its writer finished (renamed it) meanwhile
+      if (S_ISDIR(st.st_mode)) return SweepTemporaries(dir + "/" + std::string(name), cutoff, done);
+      if (!temporary || !S_ISREG(st.st_mode) || MtimeNanos(st) >= cutoff) return Status::OK();
+      if (::unlinkat(dfd, e.d_name, 0) != 0) {
+        if (IsMissing(errno)) return Status::OK();  // its writer finished (renamed it) meanwhile
         return ErrnoStatus("cannot delete", dir + "/" + std::string(name), errno);
       }
       done->files++;
       done->bytes += int64_t(st.st_size);
-    }
+      return Status::OK();
+    });
   }
 
   // Lists `dir`, whose entries' names continue the blob ID `id_so_far`. Like kopia, descends into
@@ -367,33 +377,18 @@ class FilesystemStorage final : public Storage {
   // named "<rest>.f" as blob id_so_far + rest.
   Status Walk(const std::string& dir, const std::string& id_so_far, std::string_view prefix,
               const ListCallback& callback, bool is_root) const {
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) {
-      // A shard directory removed while listing holds no blobs; the root must exist.
-      if (!is_root && IsMissing(errno)) return Status::OK();
-      return ErrnoStatus("cannot list directory", dir, errno);
-    }
-    DirCloser closer(d);
-    const int dfd = ::dirfd(d);
-    for (;;) {
-      errno = 0;
-      struct dirent* e = ::readdir(d);
-      if (e == nullptr) {
-        if (errno != 0) return ErrnoStatus("cannot list directory", dir, errno);
-        return Status::OK();
-      }
-      std::string_view name = e->d_name;
-      if (name == "." || name == "..") continue;
-
+    // A shard directory removed while listing holds no blobs; the root must exist.
+    return ForEachDirEntry(dir, /*missing_ok=*/!is_root, [&](int dfd, const struct dirent& e) -> Status {
+      std::string_view name = e.d_name;
       const bool maybe_blob =
           name.size() > kBlobFileSuffix.size() && name.ends_with(kBlobFileSuffix);
-      bool is_dir = e->d_type == DT_DIR;
-      bool is_file = e->d_type == DT_REG;
+      bool is_dir = e.d_type == DT_DIR;
+      bool is_file = e.d_type == DT_REG;
       struct stat st;
       bool have_stat = false;
-      if (e->d_type == DT_UNKNOWN) {
-        if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-          if (IsMissing(errno)) continue;  // deleted since readdir
+      if (e.d_type == DT_UNKNOWN) {
+        if (::fstatat(dfd, e.d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+          if (IsMissing(errno)) return Status::OK();  // deleted since readdir
           return ErrnoStatus("cannot stat", dir + "/" + std::string(name), errno);
         }
         have_stat = true;
@@ -405,28 +400,25 @@ class FilesystemStorage final : public Storage {
         std::string sub_id = id_so_far + std::string(name);
         bool match = prefix.size() > sub_id.size() ? prefix.starts_with(sub_id)
                                                    : std::string_view(sub_id).starts_with(prefix);
-        if (match) {
-          FERRY_RETURN_IF_ERROR(
-              Walk(dir + "/" + std::string(name), sub_id, prefix, callback, /*is_root=*/false));
-        }
-        continue;
+        if (!match) return Status::OK();
+        return Walk(dir + "/" + std::string(name), sub_id, prefix, callback, /*is_root=*/false);
       }
-      if (!is_file || !maybe_blob) continue;
+      if (!is_file || !maybe_blob) return Status::OK();
 
       std::string id = id_so_far;
       id += name.substr(0, name.size() - kBlobFileSuffix.size());
       // Names ferry could not address (stray files) are not blobs of this repository.
-      if (!std::string_view(id).starts_with(prefix) || !ValidateBlobId(id).ok()) continue;
+      if (!std::string_view(id).starts_with(prefix) || !ValidateBlobId(id).ok()) return Status::OK();
       if (!have_stat) {
-        if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-          if (IsMissing(errno)) continue;
+        if (::fstatat(dfd, e.d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+          if (IsMissing(errno)) return Status::OK();
           return ErrnoStatus("cannot stat", dir + "/" + std::string(name), errno);
         }
-        if (!S_ISREG(st.st_mode)) continue;
+        if (!S_ISREG(st.st_mode)) return Status::OK();
       }
       BlobMetadata m{std::move(id), static_cast<int64_t>(st.st_size), MtimeNanos(st)};
-      FERRY_RETURN_IF_ERROR(callback(m));
-    }
+      return callback(m);
+    });
   }
 
   const std::string root_;
