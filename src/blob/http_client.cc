@@ -29,6 +29,24 @@ void GlobalInit() {
   });
 }
 
+// Certificate checking and private CAs, the same for both transfer paths. The PEM is not copied
+// by libcurl (CURL_BLOB_NOCOPY): it lives in the options, which outlive every handle.
+void ApplyTlsOptions(CURL* curl, const HttpClientOptions& options) {
+  if (!options.verify_tls) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (!options.ca_cert_pem.empty()) {
+    curl_blob ca_blob{};
+    ca_blob.data = const_cast<char*>(options.ca_cert_pem.data());
+    ca_blob.len = options.ca_cert_pem.size();
+    ca_blob.flags = CURL_BLOB_NOCOPY;
+    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca_blob);
+  } else if (!options.ca_cert_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_cert_file.c_str());
+  }
+}
+
 std::string Lower(std::string s) {
   for (char& c : s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -722,19 +740,7 @@ std::unique_ptr<HttpClient::DirectConnection> HttpClient::Connect(const std::str
   // curl_easy_recv reads at most this much per call.
   curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, static_cast<long>(options_.receive_buffer_bytes));
   if (share_ != nullptr) curl_easy_setopt(curl, CURLOPT_SHARE, static_cast<CURLSH*>(share_));
-  if (!options_.verify_tls) {
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  curl_blob ca_blob{};
-  if (!options_.ca_cert_pem.empty()) {
-    ca_blob.data = const_cast<char*>(options_.ca_cert_pem.data());
-    ca_blob.len = options_.ca_cert_pem.size();
-    ca_blob.flags = CURL_BLOB_NOCOPY;
-    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca_blob);
-  } else if (!options_.ca_cert_file.empty()) {
-    curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_cert_file.c_str());
-  }
+  ApplyTlsOptions(curl, options_);
   // Connects (and for https does the TLS handshake, verifying as configured), then returns.
   CURLcode code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
@@ -915,19 +921,7 @@ HttpResult HttpClient::DoWithPerform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnWrite);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-  if (!options_.verify_tls) {
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  curl_blob ca_blob{};
-  if (!options_.ca_cert_pem.empty()) {
-    ca_blob.data = const_cast<char*>(options_.ca_cert_pem.data());
-    ca_blob.len = options_.ca_cert_pem.size();
-    ca_blob.flags = CURL_BLOB_NOCOPY;
-    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca_blob);
-  } else if (!options_.ca_cert_file.empty()) {
-    curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_cert_file.c_str());
-  }
+  ApplyTlsOptions(curl, options_);
 
   if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
