@@ -440,6 +440,48 @@ TEST_P(HttpClientTest, StallIsATimeout) {
   }
 }
 
+// A large body that arrives slowly, in pieces smaller than the receive low-water mark, is
+// progress and not a stall; once it is read, the kept-alive connection serves a small answer
+// at once (the mark is back to its default). Both sink paths: a reused buffer (read in place)
+// and an empty one (appended through the staging piece).
+TEST_P(HttpClientTest, TricklingBodyIsProgressNotAStall) {
+  constexpr size_t kPiece = 60 << 10, kPieces = 5;  // 300 KiB, more than the 256 KiB mark
+  const Bytes blob = Pattern(kPiece * kPieces, 11);
+  ScriptedServer server([&](int fd, const ServedRequest& r) {
+    if (r.target == "/small") return SendAll(fd, Answer(200, "ok"));
+    if (r.target == "/fast") return SendAll(fd, Answer(200, AsString(blob)));
+    if (!SendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(blob.size()) + "\r\n\r\n")) return false;
+    for (size_t i = 0; i < kPieces; ++i) {
+      if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(800));
+      if (!SendAll(fd, AsString(ByteView(blob.data() + i * kPiece, kPiece)))) return false;
+    }
+    return true;
+  });
+  HttpClientOptions o = Options();
+  // Less than the 3.2 s the whole body takes, more than the 0.8 s between pieces: waiting for
+  // the low-water mark to fill would look like a stall.
+  o.stall_timeout = std::chrono::seconds(2);
+  HttpClient client(o);
+  for (std::string target : {"/fast", "/trickle"}) {
+    for (bool reused : {true, false}) {
+      SCOPED_TRACE(target + (reused ? " into a reused buffer" : " appended"));
+      Bytes sink = reused ? Pattern(blob.size(), 12) : Bytes();
+      HttpResult r = client.Do({"GET", server.url(target), {}, {}, &sink});
+      ASSERT_EQ(r.error, TransportError::kNone) << r.error_message;
+      EXPECT_TRUE(sink == blob);
+      auto start = std::chrono::steady_clock::now();
+      r = client.Do({"GET", server.url("/small"), {}, {}});
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      ASSERT_EQ(r.error, TransportError::kNone) << r.error_message;
+      EXPECT_EQ(AsString(r.response.body), "ok");
+      EXPECT_LT(seconds, 0.5);
+    }
+  }
+  if (GetParam()) {
+    EXPECT_EQ(client.connections_opened(), 1);
+  }
+}
+
 // The server answers 403 without reading a large body (as S3 may for a bad signature): the
 // client stops sending and returns the answer instead of waiting for the stall timeout.
 TEST_P(HttpClientTest, EarlyAnswerDuringALargeUpload) {
