@@ -118,22 +118,25 @@ ContentInfo ToInfo(const PendingEntry& p, const std::string& pack) {
 // builds the index. The entries are not copied: an IndexEntry is 96 bytes, and the index of a
 // pack or of a session's last few packs holds tens of thousands of them.
 template <typename Ref, typename IdOf, typename EntryOf>
-Result<Bytes> BuildIndex(std::vector<Ref>* refs, IdOf id_of, EntryOf entry_of, int version) {
+Result<Bytes> BuildIndex(std::vector<Ref>* refs, IdOf id_of, EntryOf entry_of, int version, size_t spare_capacity = 0) {
   std::sort(refs->begin(), refs->end(), [&](const Ref& a, const Ref& b) {
     if (id_of(a) != id_of(b)) return id_of(a) < id_of(b);
     return Supersedes(entry_of(b), entry_of(a));  // the winner first
   });
   refs->erase(std::unique(refs->begin(), refs->end(), [&](const Ref& a, const Ref& b) { return id_of(a) == id_of(b); }),
               refs->end());
-  return IndexBuilder::BuildSorted(refs->size(), [&](size_t i) { return entry_of((*refs)[i]); }, version);
+  return IndexBuilder::BuildSorted(refs->size(), [&](size_t i) { return entry_of((*refs)[i]); }, version,
+                                   spare_capacity);
 }
 
 // An index blob is written every this many contents stored in uploaded packs, rather than only
-// at Flush: the pending entries of a first backup of a million small files cost ~140 bytes each
-// (entry and location), so memory would grow with the tree. Each such blob adds a lookup to
-// every later WriteContent of this session; the index views' filters make a miss one memory
-// access, so 40 blobs per million contents cost less CPU than 10 without filters did.
-constexpr size_t kIndexFlushEntries = 25000;
+// at Flush: the pending entries of a first backup of a million small files cost ~80 bytes each
+// (entry and location), so memory would grow with the tree. A pack of 1 KiB files holds ~19 000
+// contents, so those get an index blob per pack: at most one uploaded pack's entries wait for
+// one, and the blob's build (references, plaintext, ciphertext: ~90 bytes per entry) stays
+// under 2 MB (25 000, two packs of them, peaked ~3 MB higher at a million files). Each blob adds
+// a filter probe (one memory access) to every later lookup of this session.
+constexpr size_t kIndexFlushEntries = 16384;
 
 // A pack being filled, or sealed and waiting for its last writers, or being uploaded. Contents
 // are encrypted straight into `buf` (outside the manager's lock) at offsets reserved under it;
@@ -174,9 +177,11 @@ void ReleasePages(uint8_t* buf, size_t from, size_t to) {
 
 enum EntryState : uint8_t { kReserved = 0, kReady = 1, kStored = 2 };
 
-// A content at least this large is stored by its writer at once; smaller ones are stored in
-// runs of at least this much.
+// A content at least this large is stored by its writer at once.
 constexpr size_t kStreamMinBytes = 1 << 20;
+// Smaller ones are stored in runs of at least this much: the ready, unstored part of a pack is
+// what its buffer costs in memory (1 MiB runs kept ~2 MB more resident across the packs alive).
+constexpr size_t kStreamRunBytes = 256 << 10;
 
 // With a streaming store, a content at least this large is encrypted in pieces of
 // kDirectPieceBytes through a per-thread buffer and written at its offset in the pack file
@@ -863,39 +868,45 @@ class ContentManagerImpl : public ContentManager {
     }
   }
 
+  // Appends the tail: random padding, the pack-local index sealed straight into the pack's
+  // buffer, the postamble. The only other memory is the index's plaintext, allocated once at
+  // its final size (a copy per step cost ~4x the index, ~2.6 MB for a pack of 1 KiB contents,
+  // at the moment a backup's memory peaks).
   Status FinishPack(Pack* pack) {
-    size_t pad = PackPaddingLength(pack->size);
+    const size_t pad = PackPaddingLength(pack->size);
+    constexpr size_t kRandomSuffix = 32;  // makes the sealed index's IV unpredictable
     std::vector<const PendingEntry*> local;
     local.reserve(pack->entries.size());
     for (const auto& e : pack->entries) local.push_back(&e);
-    FERRY_ASSIGN_OR_RETURN(Bytes plain,
-                           BuildIndex(
-                               &local, [](const PendingEntry* e) -> const ContentId& { return e->id; },
-                               [&](const PendingEntry* e) { return ToIndexEntry(*e, pack->id); }, format_.index_version));
+    FERRY_ASSIGN_OR_RETURN(
+        Bytes plain, BuildIndex(
+                         &local, [](const PendingEntry* e) -> const ContentId& { return e->id; },
+                         [&](const PendingEntry* e) { return ToIndexEntry(*e, pack->id); }, format_.index_version,
+                         kRandomSuffix));
     std::vector<const PendingEntry*>().swap(local);
-    size_t plain_len = plain.size();
-    plain.resize(plain_len + 32);
-    FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(plain.data() + plain_len, 32)));
-    Bytes iv = format_.hash->Hash(plain);
-    Bytes sealed;
-    FERRY_RETURN_IF_ERROR(format_.encryptor->Encrypt(plain, iv, &sealed));
-    Bytes tail(pad);
-    FERRY_RETURN_IF_ERROR(crypto::RandomBytes(tail));
+    const size_t plain_len = plain.size();
+    plain.resize(plain_len + kRandomSuffix);  // within the reserved capacity
+    FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(plain.data() + plain_len, kRandomSuffix)));
     Postamble post;
-    post.local_index_iv = iv;
+    post.local_index_iv = format_.hash->Hash(plain);
     post.local_index_offset = pack->size + pad;
-    post.local_index_length = sealed.size();
-    tail.insert(tail.end(), sealed.begin(), sealed.end());
-    FERRY_RETURN_IF_ERROR(AppendPostamble(post, &tail));
-    if (pack->size + tail.size() > pack->capacity) {
+    post.local_index_length = plain.size() + crypto::kEncryptionOverhead;
+    Bytes postamble;
+    FERRY_RETURN_IF_ERROR(AppendPostamble(post, &postamble));
+    const size_t tail = pad + post.local_index_length + postamble.size();
+    if (pack->size + tail > pack->capacity) {
       // Rare: not enough room after the last content; move to a bigger buffer once.
-      std::unique_ptr<uint8_t[]> bigger(new uint8_t[pack->size + tail.size()]);
+      std::unique_ptr<uint8_t[]> bigger(new uint8_t[pack->size + tail]);
       std::memcpy(bigger.get(), pack->buf.get(), pack->size);
       pack->buf = std::move(bigger);
-      pack->capacity = pack->size + tail.size();
+      pack->capacity = pack->size + tail;
     }
-    std::memcpy(pack->buf.get() + pack->size, tail.data(), tail.size());
-    pack->size += tail.size();
+    uint8_t* at = pack->buf.get() + pack->size;
+    FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(at, pad)));
+    FERRY_RETURN_IF_ERROR(format_.encryptor->EncryptInto(plain, post.local_index_iv,
+                                                         MutableByteView(at + pad, post.local_index_length)));
+    std::memcpy(at + pad + post.local_index_length, postamble.data(), postamble.size());
+    pack->size += tail;
     return Status::OK();
   }
 
@@ -923,7 +934,7 @@ class ContentManagerImpl : public ContentManager {
   // When enough of a streaming pack is ready, hands it to the caller to store (as runs) and
   // marks the pack as streaming. Call with mu_ held; *runs stays empty when there is nothing to do.
   static void ClaimStreamRunsLocked(Pack* pack, Runs* runs) {
-    if (!pack->writer || pack->streaming || !pack->stream_error.ok() || pack->ready_bytes < kStreamMinBytes) return;
+    if (!pack->writer || pack->streaming || !pack->stream_error.ok() || pack->ready_bytes < kStreamRunBytes) return;
     *runs = TakeRuns(pack);
     pack->streaming = !runs->empty();
   }

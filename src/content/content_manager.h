@@ -6,7 +6,7 @@
 // if it helps), encrypts, and appends to the open pack of its class (`p` for unprefixed data, `q`
 // for prefixed metadata). On a store that streams writes (filesystem), the ready beginning of a
 // pack goes to the store while it fills, so a pack costs its contents in flight, not 20 MiB.
-// Full packs are uploaded; every 25 000 contents in uploaded packs get an
+// Full packs are uploaded; every 16 384 contents in uploaded packs get an
 // index blob at once (so pending entries do not pile up), and Flush() uploads the open packs and
 // then writes one index blob for everything pending — packs always land before the index that
 // names them.

@@ -211,7 +211,7 @@ TEST_F(ContentManagerTest, PacksStayWithinTheSizeLimit) {
 }
 
 // A first backup of millions of small files must not keep every new content's entry until the
-// final Flush: every 25 000 contents in uploaded packs become an index blob at once. Contents
+// final Flush: every 16 384 contents in uploaded packs become an index blob at once. Contents
 // stay deduplicated and readable across that, and nothing is indexed twice or lost.
 TEST_F(ContentManagerTest, WritesIndexBlobsWhileContentsPile) {
   auto cm = Open(nullptr, 256 << 10);
@@ -225,7 +225,7 @@ TEST_F(ContentManagerTest, WritesIndexBlobsWhileContentsPile) {
     ASSERT_TRUE(id.ok()) << id.status().ToString();
     ids.push_back(*id);
   }
-  EXPECT_EQ(cm->stats().index_blobs_written, 2u) << "one index blob per 25 000 uploaded contents";
+  EXPECT_EQ(cm->stats().index_blobs_written, 2u) << "one index blob per 16 384 uploaded contents (three packs here)";
   EXPECT_EQ(cm->stats().written_contents, n);
   // Already indexed, still pending, and the open pack: all deduplicated and readable.
   for (uint32_t i : {0u, 24999u, 60000u, n - 1}) {

@@ -71,8 +71,8 @@ Result<Bytes> IndexBuilder::Build(int version) const {
     }
   }
   auto at = [&sorted](size_t i) { return *sorted[i]; };
-  if (version == 1) return BuildV1(sorted.size(), at);
-  if (version == 2) return BuildV2(sorted.size(), at);
+  if (version == 1) return BuildV1(sorted.size(), at, 0);
+  if (version == 2) return BuildV2(sorted.size(), at, 0);
   return Status::Unsupported("unsupported index version " + std::to_string(version));
 }
 
@@ -81,7 +81,7 @@ Result<Bytes> IndexBuilder::BuildSorted(const std::vector<IndexEntry>& sorted, i
 }
 
 Result<Bytes> IndexBuilder::BuildSorted(size_t count, const std::function<IndexEntry(size_t)>& entry_at,
-                                        int version) {
+                                        int version, size_t spare_capacity) {
   ContentId previous;
   for (size_t i = 0; i < count; ++i) {
     const ContentId id = entry_at(i).id;
@@ -93,12 +93,12 @@ Result<Bytes> IndexBuilder::BuildSorted(size_t count, const std::function<IndexE
     }
     previous = id;
   }
-  if (version == 1) return BuildV1(count, entry_at);
-  if (version == 2) return BuildV2(count, entry_at);
+  if (version == 1) return BuildV1(count, entry_at, spare_capacity);
+  if (version == 2) return BuildV2(count, entry_at, spare_capacity);
   return Status::Unsupported("unsupported index version " + std::to_string(version));
 }
 
-Result<Bytes> IndexBuilder::BuildV1(size_t count, const EntryAt& entry_at) {
+Result<Bytes> IndexBuilder::BuildV1(size_t count, const EntryAt& entry_at, size_t spare_capacity) {
   size_t key_size = count == 0 ? 255 : entry_at(0).id.key_size();
   // Pack names in order of first use.
   std::unordered_map<std::string_view, uint32_t> name_offset;
@@ -116,7 +116,9 @@ Result<Bytes> IndexBuilder::BuildV1(size_t count, const EntryAt& entry_at) {
       names += e->pack_blob_id;
     }
   }
-  Bytes out(entries_end + names.size());
+  Bytes out;
+  out.reserve(entries_end + names.size() + spare_capacity);
+  out.resize(entries_end + names.size());
   out[0] = 1;
   out[1] = uint8_t(key_size);
   PutU16(&out[2], kV1ValueSize);
@@ -141,7 +143,7 @@ Result<Bytes> IndexBuilder::BuildV1(size_t count, const EntryAt& entry_at) {
   return out;
 }
 
-Result<Bytes> IndexBuilder::BuildV2(size_t count, const EntryAt& entry_at) {
+Result<Bytes> IndexBuilder::BuildV2(size_t count, const EntryAt& entry_at, size_t spare_capacity) {
   if (count == 0) return Status::InvalidArgument("refusing to build an empty index");
   size_t key_size = entry_at(0).id.key_size();
   std::vector<std::string_view> packs;
@@ -179,7 +181,9 @@ Result<Bytes> IndexBuilder::BuildV2(size_t count, const EntryAt& entry_at) {
     if (p.size() > 255) return Status::InvalidArgument("pack blob ID too long");
     total += p.size();
   }
-  Bytes out(total, 0);
+  Bytes out;
+  out.reserve(total + spare_capacity);
+  out.resize(total, 0);
   out[0] = 2;
   out[1] = uint8_t(key_size);
   PutU16(&out[2], uint32_t(entry_size));

@@ -32,7 +32,10 @@ class IndexBuilder {
   // The same from an accessor of entry i (0 <= i < count), called twice per entry: the caller
   // keeps its entries in whatever compact form it has (a session's index blob of 40 000
   // contents would otherwise need 4 MB of IndexEntry copies while it is built).
-  static Result<Bytes> BuildSorted(size_t count, const std::function<IndexEntry(size_t)>& entry_at, int version);
+  // spare_capacity: room reserved after the index, so the caller can append that much without
+  // the vector moving (a pack's local index gets 32 random bytes).
+  static Result<Bytes> BuildSorted(size_t count, const std::function<IndexEntry(size_t)>& entry_at, int version,
+                                   size_t spare_capacity = 0);
 
   // version 1 or 2. An empty builder is refused for v2 (kopia never writes empty indexes);
   // compression in a v1 index is refused (v1 cannot express it).
@@ -43,8 +46,8 @@ class IndexBuilder {
     IndexEntry entry;  // entry.pack_blob_id points into pack_ids_
   };
   using EntryAt = std::function<IndexEntry(size_t)>;
-  static Result<Bytes> BuildV1(size_t count, const EntryAt& entry_at);
-  static Result<Bytes> BuildV2(size_t count, const EntryAt& entry_at);
+  static Result<Bytes> BuildV1(size_t count, const EntryAt& entry_at, size_t spare_capacity);
+  static Result<Bytes> BuildV2(size_t count, const EntryAt& entry_at, size_t spare_capacity);
 
   std::map<ContentId, IndexEntry> entries_;
   std::vector<IndexEntry> sorted_;
