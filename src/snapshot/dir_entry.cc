@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/json_text.h"
+
 namespace ferry::snapshot {
 
 using Json = nlohmann::ordered_json;
@@ -27,38 +29,6 @@ Result<uint32_t> ParseMode(const std::string& s) {
   } catch (const std::exception&) {
     return Status::Corruption("invalid mode '" + s + "'");
   }
-}
-
-Json SummaryToJson(const DirectorySummary& s) {
-  Json j;
-  j["size"] = s.total_size;
-  j["files"] = s.files;
-  j["symlinks"] = s.symlinks;
-  j["dirs"] = s.dirs;
-  j["maxTime"] = FormatRfc3339Nano(s.max_time);
-  if (!s.incomplete.empty()) j["incomplete"] = s.incomplete;
-  j["numFailed"] = s.num_failed;
-  if (s.num_ignored_errors) j["numIgnoredErrors"] = s.num_ignored_errors;
-  if (!s.errors.empty()) {
-    Json arr = Json::array();
-    for (const auto& e : s.errors) arr.push_back(Json{{"path", e.path}, {"error", e.error}});
-    j["errors"] = arr;
-  }
-  return j;
-}
-
-Json EntryToJson(const DirEntry& e) {
-  Json j = Json::object();
-  if (!e.name.empty()) j["name"] = e.name;
-  if (e.type) j["type"] = std::string(1, e.type);
-  if (e.mode) j["mode"] = ModeString(e.mode);
-  if (e.size) j["size"] = e.size;
-  if (!(e.mtime == UnixTime{})) j["mtime"] = FormatRfc3339Nano(e.mtime);
-  if (e.uid) j["uid"] = e.uid;
-  if (e.gid) j["gid"] = e.gid;
-  if (!e.object_id.empty()) j["obj"] = e.object_id;
-  if (e.summary) j["summ"] = SummaryToJson(*e.summary);
-  return j;
 }
 
 template <typename T>
@@ -126,21 +96,135 @@ bool IsSafeEntryName(std::string_view name) {
   return name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
 }
 
-std::string DirEntryJson(const DirEntry& e) { return EntryToJson(e).dump(); }
-std::string DirectorySummaryJson(const DirectorySummary& s) { return SummaryToJson(s).dump(); }
+// The writers below produce what building an nlohmann::ordered_json document of the same fields
+// and dump() produced (the same bytes, so a directory written before and after has the same
+// object ID; dir_entry_test checks it), straight into the output: a directory of 1 000 entries no longer costs a ~0.8 MB document next to its text,
+// and a name that is not valid UTF-8 is written with \ufffd (as kopia does) instead of failing.
+namespace {
+
+void AppendKey(std::string* out, bool* first, std::string_view key) {
+  if (!*first) out->push_back(',');
+  *first = false;
+  AppendJsonString(out, key);
+  out->push_back(':');
+}
+
+void AppendSummary(std::string* out, const DirectorySummary& s) {
+  bool first = true;
+  out->push_back('{');
+  AppendKey(out, &first, "size");
+  AppendJsonInt(out, s.total_size);
+  AppendKey(out, &first, "files");
+  AppendJsonInt(out, s.files);
+  AppendKey(out, &first, "symlinks");
+  AppendJsonInt(out, s.symlinks);
+  AppendKey(out, &first, "dirs");
+  AppendJsonInt(out, s.dirs);
+  AppendKey(out, &first, "maxTime");
+  AppendJsonString(out, FormatRfc3339Nano(s.max_time));
+  if (!s.incomplete.empty()) {
+    AppendKey(out, &first, "incomplete");
+    AppendJsonString(out, s.incomplete);
+  }
+  AppendKey(out, &first, "numFailed");
+  AppendJsonInt(out, s.num_failed);
+  if (s.num_ignored_errors) {
+    AppendKey(out, &first, "numIgnoredErrors");
+    AppendJsonInt(out, s.num_ignored_errors);
+  }
+  if (!s.errors.empty()) {
+    AppendKey(out, &first, "errors");
+    out->push_back('[');
+    for (size_t i = 0; i < s.errors.size(); ++i) {
+      if (i > 0) out->push_back(',');
+      *out += "{\"path\":";
+      AppendJsonString(out, s.errors[i].path);
+      *out += ",\"error\":";
+      AppendJsonString(out, s.errors[i].error);
+      out->push_back('}');
+    }
+    out->push_back(']');
+  }
+  out->push_back('}');
+}
+
+void AppendEntry(std::string* out, const DirEntry& e) {
+  bool first = true;
+  out->push_back('{');
+  if (!e.name.empty()) {
+    AppendKey(out, &first, "name");
+    AppendJsonString(out, e.name);
+  }
+  if (e.type) {
+    AppendKey(out, &first, "type");
+    AppendJsonString(out, std::string_view(&e.type, 1));
+  }
+  if (e.mode) {
+    AppendKey(out, &first, "mode");
+    AppendJsonString(out, ModeString(e.mode));
+  }
+  if (e.size) {
+    AppendKey(out, &first, "size");
+    AppendJsonInt(out, e.size);
+  }
+  if (!(e.mtime == UnixTime{})) {
+    AppendKey(out, &first, "mtime");
+    AppendJsonString(out, FormatRfc3339Nano(e.mtime));
+  }
+  if (e.uid) {
+    AppendKey(out, &first, "uid");
+    AppendJsonUint(out, e.uid);
+  }
+  if (e.gid) {
+    AppendKey(out, &first, "gid");
+    AppendJsonUint(out, e.gid);
+  }
+  if (!e.object_id.empty()) {
+    AppendKey(out, &first, "obj");
+    AppendJsonString(out, e.object_id);
+  }
+  if (e.summary) {
+    AppendKey(out, &first, "summ");
+    AppendSummary(out, *e.summary);
+  }
+  out->push_back('}');
+}
+
+}  // namespace
+
+std::string DirEntryJson(const DirEntry& e) {
+  std::string out;
+  AppendEntry(&out, e);
+  return out;
+}
+
+std::string DirectorySummaryJson(const DirectorySummary& s) {
+  std::string out;
+  AppendSummary(&out, s);
+  return out;
+}
 
 std::string SerializeDirectory(const DirectoryManifest& dir) {
-  Json j;
-  j["stream"] = "kopia:directory";
+  std::string out;
+  // ~150 bytes per entry (name, times, object ID): one allocation for most directories.
+  out.reserve(128 + dir.entries.size() * 160);
+  out += "{\"stream\":\"kopia:directory\",\"entries\":";
   if (dir.entries.empty()) {
-    j["entries"] = nullptr;
+    out += "null";
   } else {
-    Json arr = Json::array();
-    for (const auto& e : dir.entries) arr.push_back(EntryToJson(e));
-    j["entries"] = std::move(arr);
+    out.push_back('[');
+    for (size_t i = 0; i < dir.entries.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      AppendEntry(&out, dir.entries[i]);
+    }
+    out.push_back(']');
   }
-  if (dir.summary) j["summary"] = SummaryToJson(*dir.summary);
-  return j.dump() + "\n";
+  if (dir.summary) {
+    out += ",\"summary\":";
+    AppendSummary(&out, *dir.summary);
+  }
+  out += "}\n";
+  return out;
 }
 
 Result<DirectoryManifest> ParseDirectory(ByteView bytes) {

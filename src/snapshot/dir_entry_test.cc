@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <cstdio>
 #include <functional>
+#include <nlohmann/json.hpp>
 
 #include "blob/filesystem_storage.h"
 #include "cli/test_util.h"
@@ -42,6 +44,96 @@ TEST(DirEntryTest, PreEpochTimesAndStdinRootEntry) {
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_LT(e->mtime.seconds, 0);
   EXPECT_EQ(DirEntryJson(*e), R"({"name":"/snapshot-data-upload-download/kopia/ns1/pvc-disk","type":"d","mode":"0777","mtime":"1754-08-30T22:43:41.128654848Z","obj":"kc6"})");
+}
+
+// Directories are written as text straight away; that text is what an nlohmann::ordered_json
+// document of the same fields dumped (what ferry wrote before), so unchanged directories keep
+// their object IDs. Every optional field present and absent, errors, escapes, big numbers.
+TEST(DirEntryTest, SerializedDirectoryIsWhatADocumentDumpGave) {
+  using Json = nlohmann::ordered_json;
+  DirectorySummary summ;
+  summ.total_size = int64_t{1} << 40;
+  summ.files = 3;
+  summ.dirs = 2;
+  summ.max_time = UnixTime{1764000000, 123456789};
+  summ.incomplete = "canceled";
+  summ.num_failed = 1;
+  summ.num_ignored_errors = 2;
+  summ.errors = {{"a/\"q\"", "cannot open: Permission denied"}, {"b\\c", "x\ny"}};
+  DirectoryManifest dir;
+  DirEntry full{"f\xC3\xA9\t", kTypeFile, 0644 | kGoModeSetgid, 12345, UnixTime{-5, 7}, 4294967295u, 7, "Ixyz", {}};
+  DirEntry sub{"sub", kTypeDirectory, 0755, 0, UnixTime{1, 0}, 0, 0, "kabc", summ};
+  DirEntry bare{"bare", 0, 0, 0, UnixTime{}, 0, 0, "", {}};
+  dir.entries = {sub, full, bare};
+  dir.summary = summ;
+
+  auto summary_json = [](const DirectorySummary& s) {
+    Json j;
+    j["size"] = s.total_size;
+    j["files"] = s.files;
+    j["symlinks"] = s.symlinks;
+    j["dirs"] = s.dirs;
+    j["maxTime"] = FormatRfc3339Nano(s.max_time);
+    if (!s.incomplete.empty()) j["incomplete"] = s.incomplete;
+    j["numFailed"] = s.num_failed;
+    if (s.num_ignored_errors) j["numIgnoredErrors"] = s.num_ignored_errors;
+    if (!s.errors.empty()) {
+      Json arr = Json::array();
+      for (const auto& e : s.errors) arr.push_back(Json{{"path", e.path}, {"error", e.error}});
+      j["errors"] = arr;
+    }
+    return j;
+  };
+  auto entry_json = [&](const DirEntry& e) {
+    Json j = Json::object();
+    if (!e.name.empty()) j["name"] = e.name;
+    if (e.type) j["type"] = std::string(1, e.type);
+    if (e.mode) {
+      char mode[32];
+      std::snprintf(mode, sizeof(mode), "0%o", e.mode);
+      j["mode"] = std::string(mode);
+    }
+    if (e.size) j["size"] = e.size;
+    if (!(e.mtime == UnixTime{})) j["mtime"] = FormatRfc3339Nano(e.mtime);
+    if (e.uid) j["uid"] = e.uid;
+    if (e.gid) j["gid"] = e.gid;
+    if (!e.object_id.empty()) j["obj"] = e.object_id;
+    if (e.summary) j["summ"] = summary_json(*e.summary);
+    return j;
+  };
+  Json doc;
+  doc["stream"] = "kopia:directory";
+  Json arr = Json::array();
+  for (const auto& e : dir.entries) arr.push_back(entry_json(e));
+  doc["entries"] = arr;
+  doc["summary"] = summary_json(summ);
+  EXPECT_EQ(SerializeDirectory(dir), doc.dump() + "\n");
+  for (const auto& e : dir.entries) EXPECT_EQ(DirEntryJson(e), entry_json(e).dump());
+  EXPECT_EQ(DirectorySummaryJson(summ), summary_json(summ).dump());
+  auto back = ParseDirectory(AsBytes(SerializeDirectory(dir)));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->entries[1].name, full.name);
+  EXPECT_EQ(back->entries[1].uid, 4294967295u);
+  EXPECT_EQ(back->summary->errors[1].error, "x\ny");
+}
+
+// A name (or an error path) that is not valid UTF-8 cannot be JSON text: it is written with
+// U+FFFD for each bad byte, as kopia writes it, and reads back as such; never an exception.
+TEST(DirEntryTest, InvalidUtf8IsWrittenAsReplacementCharacters) {
+  DirectoryManifest dir;
+  DirEntry e;
+  e.name = "a\xFF" "b";
+  e.type = kTypeFile;
+  dir.entries = {e};
+  DirectorySummary summ;
+  summ.errors = {{"bad\xC0/x", "cannot open"}};
+  dir.summary = summ;
+  const std::string text = SerializeDirectory(dir);
+  EXPECT_NE(text.find(R"("name":"a\ufffdb")"), std::string::npos) << text;
+  auto back = ParseDirectory(AsBytes(text));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->entries[0].name, "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(back->summary->errors[0].path, "bad\xEF\xBF\xBD/x");
 }
 
 TEST(SourceInfoTest, Parse) {

@@ -58,7 +58,9 @@ std::string SnapshotManifestJson(const SnapshotManifest& m) {
     if (!st.is_discarded()) j["storageStats"] = st;
   }
   if (!m.pins.empty()) j["pins"] = m.pins;
-  return j.dump();
+  // A source path (or description, tag) that is not UTF-8 is written with U+FFFD rather than
+  // making dump() throw: the root entry's name already is (DirEntryJson).
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 Result<SnapshotManifest> ParseSnapshotManifest(std::string_view text, std::string id) {

@@ -14,9 +14,11 @@
 #include <filesystem>
 #include <mutex>
 #include <semaphore>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
+#include "base/json_text.h"
 #include "object/object_writer.h"
 #include "snapshot/stream_uploader.h"
 #include "snapshot/work_pool.h"
@@ -171,10 +173,12 @@ struct Uploader::Impl {
 
   void Fail(DirNode* node, const std::string& rel, const Status& s) {
     progress->errors++;
+    // Paths are bytes; reports (terminal, JSON progress, resource status) take text.
+    std::string shown = ToValidUtf8(rel);
+    Note("error: " + shown + ": " + s.message());
     std::lock_guard<std::mutex> lock(node->mu);
     node->num_failed++;
-    node->errors.push_back({rel, s.message()});
-    Note("error: " + rel + ": " + s.message());
+    node->errors.push_back({std::move(shown), s.message()});
   }
 
   void SetChild(DirNode* node, size_t slot, DirEntry entry) {
@@ -299,18 +303,32 @@ struct Uploader::Impl {
       closedir(d);
     }
     std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> stored_names = StoredNames(items);
     node->children.resize(items.size());
     node->pending = int(items.size()) + 1;
     for (size_t i = 0; i < items.size(); ++i) {
-      const std::string& name = items[i].first;
+      const std::string& raw_name = items[i].first;  // for the filesystem
       const struct stat& st = items[i].second;
-      std::string rel = JoinPath(node->rel_path, name);
+      std::string rel = JoinPath(node->rel_path, raw_name);
       if (Cancelled()) {
         CompleteChild(node);
         continue;
       }
+      // What the directory object records (JSON text): the name itself, unless it is not UTF-8.
+      const std::string& name = stored_names.empty() ? raw_name : stored_names[i];
+      if (name.empty()) {
+        Fail(node, rel, Status::InvalidArgument(
+                            "the name is not valid UTF-8 and, with its invalid bytes replaced by U+FFFD, is "
+                            "the same as another entry's in its directory: not backed up"));
+        CompleteChild(node);
+        continue;
+      }
+      if (name != raw_name) {
+        Note("warning: " + ToValidUtf8(rel) + ": the name is not valid UTF-8; stored as '" + name +
+             "' (each invalid byte as U+FFFD, as kopia stores it): a restore creates that name");
+      }
       if (S_ISDIR(st.st_mode)) {
-        int fd = openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = openat(dirfd, raw_name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
           Fail(node, rel, Status::IOError(std::string("cannot open directory: ") + std::strerror(errno)));
           CompleteChild(node);
@@ -328,15 +346,40 @@ struct Uploader::Impl {
       } else if (S_ISREG(st.st_mode)) {
         UploadFile(node, i, name, rel, st);
       } else if (S_ISLNK(st.st_mode)) {
-        UploadSymlink(node, i, dirfd, name, rel, st);
+        UploadSymlink(node, i, dirfd, raw_name, name, rel, st);
       } else {
         // Sockets, pipes, devices: kopia's default policy ignores unknown types.
         progress->ignored_errors++;
-        Note("skipping " + rel + ": unsupported file type");
+        Note("skipping " + ToValidUtf8(rel) + ": unsupported file type");
         CompleteChild(node);
       }
     }
     CompleteChild(node);  // the walker's own reference
+  }
+
+  // The names to record for a sorted directory listing, or nothing when every name is valid
+  // UTF-8 (the names themselves). A name that is not gets each invalid byte replaced by U+FFFD,
+  // as kopia (Go's JSON) writes it; one that then equals another entry's name gets "" (it
+  // cannot be told apart in the directory object). Valid names keep theirs.
+  static std::vector<std::string> StoredNames(const std::vector<std::pair<std::string, struct stat>>& items) {
+    std::vector<std::string> stored;
+    bool any_invalid = false;
+    for (const auto& item : items) any_invalid = any_invalid || !IsValidUtf8(item.first);
+    if (!any_invalid) return stored;
+    std::set<std::string> taken;
+    for (const auto& item : items) {
+      if (IsValidUtf8(item.first)) taken.insert(item.first);
+    }
+    stored.reserve(items.size());
+    for (const auto& item : items) {
+      if (IsValidUtf8(item.first)) {
+        stored.push_back(item.first);
+        continue;
+      }
+      std::string replaced = ToValidUtf8(item.first);
+      stored.push_back(taken.insert(replaced).second ? std::move(replaced) : std::string());
+    }
+    return stored;
   }
 
   DirEntry FileEntry(const std::string& name, const struct stat& st) {
@@ -390,10 +433,10 @@ struct Uploader::Impl {
     });
   }
 
-  void UploadSymlink(DirNode* node, size_t slot, int dirfd, const std::string& name, const std::string& rel,
-                     const struct stat& st) {
+  void UploadSymlink(DirNode* node, size_t slot, int dirfd, const std::string& raw_name, const std::string& name,
+                     const std::string& rel, const struct stat& st) {
     std::string target(size_t(st.st_size) + 1, '\0');
-    ssize_t n = readlinkat(dirfd, name.c_str(), target.data(), target.size());
+    ssize_t n = readlinkat(dirfd, raw_name.c_str(), target.data(), target.size());
     if (n < 0) {
       Fail(node, rel, Status::IOError(std::string("cannot read link: ") + std::strerror(errno)));
       CompleteChild(node);

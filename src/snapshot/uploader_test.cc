@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -344,6 +346,45 @@ TEST_F(UploaderTest, UnreadableEntriesAreCountedNotFatal) {
   EXPECT_EQ(m->stats.ignored_error_count, 1);
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_NE(notes[0].find("pipe"), std::string::npos);
+}
+
+// Linux names are bytes; a directory object is JSON text. A name that is not valid UTF-8 is
+// stored with U+FFFD for each invalid byte (what kopia stores), with a warning, its data and
+// everything else intact; one that would then collide with another entry's name is an error
+// for that entry only. The independent reader restores the tree.
+TEST_F(UploaderTest, NamesThatAreNotUtf8AreStoredAsKopiaStoresThem) {
+  fs::path src = dir_.path() / "src";
+  WriteFile(src / "a\xFF" "b", "payload-1");
+  WriteFile(src / "sub" / "d\xE2\x82", "payload-2");
+  WriteFile(src / "x\xFE", "first");
+  WriteFile(src / "x\xEF\xBF\xBD", "valid name wins");  // already "x" + U+FFFD
+  WriteFile(src / "ok", "fine");
+  fs::create_symlink("target\xFF", src / "link\xC0");
+  std::vector<std::string> notes;
+  UploadOptions o;
+  o.note = [&](const std::string& s) { notes.push_back(s); };
+  Uploader up(repository_.get(), o);
+  auto m = up.SnapshotDirectory(Source(), src.string());
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->stats.file_count, 4);
+  EXPECT_EQ(m->stats.error_count, 1);
+  ASSERT_EQ(m->root_entry.summary->errors.size(), 1u);
+  EXPECT_EQ(m->root_entry.summary->errors[0].path, "x\xEF\xBF\xBD");  // reported as text too
+  EXPECT_NE(m->root_entry.summary->errors[0].error.find("same as another entry"), std::string::npos);
+  int warnings = 0;
+  for (const auto& n : notes) warnings += n.find("is not valid UTF-8; stored as") != std::string::npos;
+  EXPECT_EQ(warnings, 3) << "a?b, sub/d?? and link? (x? collided: an error instead)";
+
+  fs::path restored = RestoreWithInspector(m->id);
+  auto read = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_EQ(read(restored / "a\xEF\xBF\xBD" "b"), "payload-1");
+  EXPECT_EQ(read(restored / "sub" / "d\xEF\xBF\xBD\xEF\xBF\xBD"), "payload-2");
+  EXPECT_EQ(read(restored / "x\xEF\xBF\xBD"), "valid name wins");
+  EXPECT_EQ(read(restored / "ok"), "fine");
+  EXPECT_EQ(fs::read_symlink(restored / "link\xEF\xBF\xBD").string(), "target\xFF");  // targets are data
 }
 
 }  // namespace
