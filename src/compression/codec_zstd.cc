@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -15,22 +16,70 @@
 namespace ferry::compression::internal {
 namespace {
 
-struct CCtxDeleter {
-  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
-};
-struct DCtxDeleter {
-  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+// Contexts are expensive to create (they own the match-finder tables and block buffers, ~0.6
+// MB for a directory, more for data), so they are reused: from a pool shared by all threads
+// rather than one per thread, because most threads compress only now and then (a backup's
+// file workers each finish a directory from time to time: a context per thread cost ~1.1 MB
+// more at peak). Busy threads each take one; at most kMaxIdle wait between uses.
+template <typename Ctx, Ctx* (*kCreate)(), size_t (*kFree)(Ctx*)>
+class ContextPool {
+ public:
+  struct Deleter {
+    void operator()(Ctx* c) const { kFree(c); }
+  };
+  using Handle = std::unique_ptr<Ctx, Deleter>;
+
+  static ContextPool& Instance() {
+    static ContextPool* pool = new ContextPool();  // never destroyed: threads may outlive statics
+    return *pool;
+  }
+
+  Handle Take() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!idle_.empty()) {
+        Handle h = std::move(idle_.back());
+        idle_.pop_back();
+        return h;
+      }
+    }
+    return Handle(kCreate());
+  }
+
+  void Give(Handle h) {
+    if (!h) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(h));
+  }
+
+  void ReleaseIdle() {
+    std::vector<Handle> idle;
+    std::lock_guard<std::mutex> lock(mu_);
+    idle.swap(idle_);
+  }
+
+ private:
+  static constexpr size_t kMaxIdle = 8;
+  std::mutex mu_;
+  std::vector<Handle> idle_;
 };
 
-// Contexts are expensive to create (they own the match-finder tables); keep one per thread.
-ZSTD_CCtx* ThreadCCtx() {
-  thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx(ZSTD_createCCtx());
-  return ctx.get();
-}
-ZSTD_DCtx* ThreadDCtx() {
-  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx(ZSTD_createDCtx());
-  return ctx.get();
-}
+using CCtxPool = ContextPool<ZSTD_CCtx, ZSTD_createCCtx, ZSTD_freeCCtx>;
+using DCtxPool = ContextPool<ZSTD_DCtx, ZSTD_createDCtx, ZSTD_freeDCtx>;
+
+// A context borrowed for one call.
+template <typename Pool>
+class Borrowed {
+ public:
+  Borrowed() : handle_(Pool::Instance().Take()) {}
+  ~Borrowed() { Pool::Instance().Give(std::move(handle_)); }
+  Borrowed(const Borrowed&) = delete;
+  Borrowed& operator=(const Borrowed&) = delete;
+  auto* get() const { return handle_.get(); }
+
+ private:
+  typename Pool::Handle handle_;
+};
 
 struct Param {
   ZSTD_cParameter name;
@@ -100,9 +149,23 @@ int LdmHashLog(const Profile& p, size_t input_size) {
   return std::clamp(log2 - 3, ZSTD_LDM_HASHLOG_MIN, p.ldm_max_hash_log);
 }
 
+// libzstd caps a match-finder table only at the (input-sized) window, so a 140 KB directory
+// still gets the 2^17-entry table of a 4 MiB chunk: a 1 MB context per thread that compresses
+// directories, where 2^14 entries (one per 8 input bytes) make a 0.58 MB one that compresses
+// directory JSON as well or better. Tables are capped at one entry per 16 input bytes, so only
+// inputs under 2 MiB change (their compressed bytes, never their content IDs).
+int CappedHashLog(int hash_log, size_t input_size) {
+  int log2 = 0;
+  while (log2 < 40 && (size_t{1} << log2) < input_size) ++log2;
+  return std::min(hash_log, std::max(ZSTD_HASHLOG_MIN + 6, log2 - 4));
+}
+
 Status SetParameters(ZSTD_CCtx* cctx, const Profile& prof, size_t input_size) {
   std::vector<Param> params = {{ZSTD_c_compressionLevel, prof.level}, {ZSTD_c_checksumFlag, 1}};
   params.insert(params.end(), prof.params.begin(), prof.params.end());
+  for (Param& param : params) {
+    if (param.name == ZSTD_c_hashLog) param.value = CappedHashLog(param.value, input_size);
+  }
   if (prof.ldm) {
     params.push_back({ZSTD_c_enableLongDistanceMatching, 1});
     params.push_back({ZSTD_c_ldmHashLog, LdmHashLog(prof, input_size)});
@@ -125,8 +188,14 @@ Status ZstdError(const char* what, size_t code) {
 
 }  // namespace
 
+void ZstdReleaseIdleContexts() {
+  CCtxPool::Instance().ReleaseIdle();
+  DCtxPool::Instance().ReleaseIdle();
+}
+
 Status ZstdCompress(ZstdProfile profile, ByteView input, Bytes* out) {
-  ZSTD_CCtx* cctx = ThreadCCtx();
+  Borrowed<CCtxPool> borrowed;
+  ZSTD_CCtx* cctx = borrowed.get();
   if (cctx == nullptr) return Status::Internal("zstd: cannot allocate a compression context");
   ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
   FERRY_RETURN_IF_ERROR(SetParameters(cctx, ProfileFor(profile), input.size()));
@@ -147,7 +216,8 @@ Status ZstdDecompress(ByteView input, Bytes* out, size_t max_output) {
   const size_t start = out->size();
   if (input.empty()) return Status::OK();
 
-  ZSTD_DCtx* dctx = ThreadDCtx();
+  Borrowed<DCtxPool> borrowed;
+  ZSTD_DCtx* dctx = borrowed.get();
   if (dctx == nullptr) return Status::Internal("zstd: cannot allocate a decompression context");
   ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters);
 

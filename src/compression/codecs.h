@@ -17,6 +17,8 @@ Status ZstdCompress(ZstdProfile profile, ByteView input, Bytes* out);
 // Accepts any number of concatenated frames (and skippable frames); an empty stream is valid
 // (kopia's zstd writer emits nothing at all for empty input).
 Status ZstdDecompress(ByteView input, Bytes* out, size_t max_output);
+// Frees the contexts kept for reuse.
+void ZstdReleaseIdleContexts();
 
 // gzip (RFC 1952) and raw deflate (RFC 1951) via zlib (codec_zlib.cc). `level` is zlib's 1..9.
 Status GzipCompress(int level, ByteView input, Bytes* out);

@@ -171,6 +171,8 @@ Status Compress(HeaderId id, ByteView input, Bytes* out) {
   return CompressEntry(*e, input, out);
 }
 
+void ReleaseIdleContexts() { internal::ZstdReleaseIdleContexts(); }
+
 Result<HeaderId> PeekHeaderId(ByteView input) {
   if (input.size() < kHeaderSize) {
     return Status::Corruption("compressed data shorter than its " + std::to_string(kHeaderSize) +

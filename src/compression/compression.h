@@ -45,4 +45,8 @@ Status Decompress(ByteView input, Bytes* out, size_t max_output = kDefaultMaxDec
 // The header ID at the start of a compressed payload (Corruption when shorter than 4 bytes).
 Result<HeaderId> PeekHeaderId(ByteView input);
 
+// Frees the codec contexts kept between calls for reuse (a zstd context sized for a large
+// directory holds ~0.6 MB). A backup calls it once its tree is stored, before its final flush.
+void ReleaseIdleContexts();
+
 }  // namespace ferry::compression

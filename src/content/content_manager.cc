@@ -22,7 +22,7 @@
 #include "content/index_spill.h"
 #include "content/index_view.h"
 #include "content/pack_format.h"
-#include "content/pending_locations.h"
+#include "content/pack_id_table.h"
 #include "content/session.h"
 
 namespace ferry::content {
@@ -94,6 +94,11 @@ PendingEntry ToPending(const ContentInfo& i) {
   return e;
 }
 
+// An entry's ID by its index, for a pack's PackIdTable.
+auto KeyOf(const std::vector<PendingEntry>& entries) {
+  return [&entries](uint32_t i) -> const ContentId& { return entries[i].id; };
+}
+
 // pack must outlive the returned entry.
 IndexEntry ToIndexEntry(const PendingEntry& p, std::string_view pack) {
   IndexEntry e;
@@ -143,11 +148,11 @@ constexpr size_t kIndexFlushEntries = 16384;
 // `buf` is allocated once, uninitialised, with room for every reservation, so it never moves.
 struct Pack {
   std::string id;
-  uint32_t ordinal = 0;  // what pending_locations_ names it by
   std::unique_ptr<uint8_t[]> buf;
   size_t size = 0;
   size_t capacity = 0;
   std::vector<PendingEntry> entries;
+  PackIdTable ids;  // the live entries by ID
   // Per entry: reserved (being encrypted), ready (in buf) or stored (in buf and in `writer`).
   std::vector<uint8_t> state;
   int writers = 0;          // reservations still being encrypted, or streaming
@@ -311,6 +316,7 @@ class ContentManagerImpl : public ContentManager {
           SealLocked(cls, &to_upload);
         }
         if (pack && pack->size + need > pack->capacity) SealLocked(cls, &to_upload);
+        if (pack && pack->entries.size() >= PackIdTable::kMaxEntries) SealLocked(cls, &to_upload);
         if (!to_upload.empty()) {
           // Upload what this writer sealed before waiting for room: it may be the room.
           lock.unlock();
@@ -342,7 +348,7 @@ class ContentManagerImpl : public ContentManager {
       index = pack->entries.size();
       pack->entries.push_back(ToPending(info));
       pack->state.push_back(kReserved);
-      if (!info.deleted) pending_locations_.Set(id, {pack->ordinal, uint32_t(index)}, KeyOfLocked());
+      if (!info.deleted) pack->ids.Insert(id, uint32_t(index), KeyOf(pack->entries));
       pack_ptr = pack.get();
       if (int64_t(pack->size) >= format_.max_pack_size) SealLocked(cls, &to_upload);
     }
@@ -376,7 +382,7 @@ class ContentManagerImpl : public ContentManager {
         if (!store_now) pack_ptr->ready_bytes += need;
         ClaimStreamRunsLocked(pack_ptr, &runs);
       } else {
-        if (!info.deleted) pending_locations_.Erase(id, KeyOfLocked());
+        if (!info.deleted) pack_ptr->ids.Erase(id, KeyOf(pack_ptr->entries));
         if (upload_error_.ok()) upload_error_ = filled.WithContext("storing content " + id.ToString());
       }
       // A thread storing runs stays counted as a writer until it is done, so the pack is not
@@ -455,7 +461,7 @@ class ContentManagerImpl : public ContentManager {
     FERRY_ASSIGN_OR_RETURN(ContentInfo info, GetContentInfo(id));
     if (info.deleted) return Status::OK();
     std::lock_guard<std::mutex> lock(mu_);
-    if (pending_locations_.Find(id, KeyOfLocked())) {
+    if (FindPendingHitLocked(id)) {
       return Status::Unsupported("content " + id.ToString() + " was written in this session; flush before deleting it");
     }
     info.deleted = true;
@@ -480,7 +486,7 @@ class ContentManagerImpl : public ContentManager {
     {
       std::lock_guard<std::mutex> lock(mu_);
       // Written or changed in this session: its pending entry already supersedes the old pack.
-      if (pending_locations_.Find(id, KeyOfLocked()) || pending_deletions_.count(id)) return Status::OK();
+      if (FindPendingHitLocked(id) || pending_deletions_.count(id)) return Status::OK();
     }
     FERRY_ASSIGN_OR_RETURN(std::optional<ContentInfo> committed, LookupCommitted(id));
     if (!committed) return Status::NotFound("content " + id.ToString() + " not found");
@@ -611,9 +617,8 @@ class ContentManagerImpl : public ContentManager {
       // Everything in this index is now committed; entries added meanwhile stay pending.
       for (const auto& p : committed_packs) {
         auto it = uploaded_.find(p);
-        for (const auto& e : it->second.entries) pending_locations_.Erase(e.id, KeyOfLocked(), it->second.ordinal);
         uploaded_entries_ -= it->second.entries.size();
-        uploaded_.erase(it);
+        uploaded_.erase(it);  // its entries and their table
       }
       for (const auto& e : deletions) pending_deletions_.erase(e.id);
     }
@@ -777,8 +782,6 @@ class ContentManagerImpl : public ContentManager {
     uint8_t rnd[16];
     FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(rnd, sizeof(rnd))));
     pack->id = std::string(1, kind) + HexEncode(ByteView(rnd, sizeof(rnd))) + "-" + session_id_;
-    pack->ordinal = next_pack_ordinal_++;
-    if (next_pack_ordinal_ == 0) next_pack_ordinal_ = 1;  // 0 means no pack
     // Room for a full pack plus one content past the limit (kopia closes a pack once it reaches
     // the limit) — only the touched pages cost memory.
     pack->capacity = kPackPreambleSize + std::max<size_t>(size_t(format_.max_pack_size), first_content) +
@@ -845,11 +848,11 @@ class ContentManagerImpl : public ContentManager {
         stats_.packs_written++;
       }
       uploaded_entries_ += pack->entries.size();
-      uploaded_[pack->id] = UploadedPack{pack->ordinal, std::move(pack->entries)};
+      uploaded_[pack->id] = UploadedPack{std::move(pack->entries), std::move(pack->ids)};
       index_due = uploaded_entries_ >= kIndexFlushEntries;
     } else {
-      // Nothing in this pack may be indexed; a later write of the same data stores it again.
-      for (const auto& e : pack->entries) pending_locations_.Erase(e.id, KeyOfLocked());
+      // Nothing in this pack may be indexed; a later write of the same data stores it again
+      // (its entries and their table go with it).
       upload_error_ = s.WithContext("uploading pack " + pack->id);
     }
     sealed_.erase(pack->id);  // destroys the pack
@@ -955,66 +958,47 @@ class ContentManagerImpl : public ContentManager {
     return it != pack.entries.end() && pack.state[size_t(it - pack.entries.begin())] != kStored;
   }
 
-  // The pending entry of `id` (in an open, uploading or uploaded-but-unindexed pack), if any.
-  std::optional<ContentInfo> FindPendingLocked(const ContentId& id) const {
-    auto del = pending_deletions_.find(id);
-    if (del != pending_deletions_.end()) return del->second;
-    std::optional<PendingLocations::Ref> loc = pending_locations_.Find(id, KeyOfLocked());
-    if (!loc) return std::nullopt;
-    auto find_in = [&](const std::string& pack_id, const std::vector<PendingEntry>& entries,
-                       const std::vector<uint8_t>* state) -> std::optional<ContentInfo> {
-      for (size_t i = entries.size(); i-- > 0;) {
-        // A content still being encrypted by another writer is not readable yet.
-        if (entries[i].id == id) {
-          if (state && (*state)[i] == kReserved) return std::nullopt;
-          return ToInfo(entries[i], pack_id);
-        }
-      }
-      return std::nullopt;
+  // Where `id` is pending and live: in an open, sealed or uploaded-but-unindexed pack. A live ID
+  // is in at most one of them (a write skips what is pending). Call with mu_ held.
+  struct PendingHit {
+    const std::string* pack_id;
+    const PendingEntry* entry;
+    bool readable;  // false while another writer is still encrypting it
+  };
+  std::optional<PendingHit> FindPendingHitLocked(const ContentId& id) const {
+    auto probe = [&](const std::string& pack_id, const std::vector<PendingEntry>& entries, const PackIdTable& ids,
+                     const std::vector<uint8_t>* state) -> std::optional<PendingHit> {
+      std::optional<uint32_t> i = ids.Find(id, KeyOf(entries));
+      if (!i) return std::nullopt;
+      return PendingHit{&pack_id, &entries[*i], !state || (*state)[*i] != kReserved};
     };
     for (const auto& pack : open_) {
-      if (pack && pack->ordinal == loc->pack) return find_in(pack->id, pack->entries, &pack->state);
+      if (!pack) continue;
+      if (auto hit = probe(pack->id, pack->entries, pack->ids, &pack->state)) return hit;
     }
     for (const auto& [pack_id, pack] : sealed_) {
-      if (pack->ordinal == loc->pack) return find_in(pack_id, pack->entries, &pack->state);
+      if (auto hit = probe(pack_id, pack->entries, pack->ids, &pack->state)) return hit;
     }
     for (const auto& [pack_id, uploaded] : uploaded_) {
-      if (uploaded.ordinal == loc->pack) return find_in(pack_id, uploaded.entries, nullptr);
+      if (auto hit = probe(pack_id, uploaded.entries, uploaded.ids, nullptr)) return hit;
     }
     return std::nullopt;
   }
 
-  // The entries of the pack with this ordinal (open, sealed or uploaded and not indexed), or
-  // nullptr. A handful of packs at most. Call with mu_ held.
-  const std::vector<PendingEntry>* PendingEntriesLocked(uint32_t ordinal) const {
-    for (const auto& pack : open_) {
-      if (pack && pack->ordinal == ordinal) return &pack->entries;
-    }
-    for (const auto& [pack_id, pack] : sealed_) {
-      if (pack->ordinal == ordinal) return &pack->entries;
-    }
-    for (const auto& [pack_id, uploaded] : uploaded_) {
-      if (uploaded.ordinal == ordinal) return &uploaded.entries;
-    }
-    return nullptr;
+  // The pending entry of `id` (a deletion or undeletion, or a live write), if any and readable.
+  std::optional<ContentInfo> FindPendingLocked(const ContentId& id) const {
+    auto del = pending_deletions_.find(id);
+    if (del != pending_deletions_.end()) return del->second;
+    std::optional<PendingHit> hit = FindPendingHitLocked(id);
+    if (!hit || !hit->readable) return std::nullopt;
+    return ToInfo(*hit->entry, *hit->pack_id);
   }
-
-  // Resolves a pending_locations_ reference to its entry's ID, for the table's full-key check.
-  // Call (and use the result) with mu_ held.
-  struct PendingKeyOf {
-    const ContentManagerImpl* manager;
-    const ContentId* operator()(PendingLocations::Ref ref) const {
-      const std::vector<PendingEntry>* entries = manager->PendingEntriesLocked(ref.pack);
-      return entries && ref.index < entries->size() ? &(*entries)[ref.index].id : nullptr;
-    }
-  };
-  PendingKeyOf KeyOfLocked() const { return PendingKeyOf{this}; }
 
   // Pending index-only entries (deletions and undeletions) decide; otherwise a pending write.
   bool IsPresentPendingLocked(const ContentId& id) const {
     auto it = pending_deletions_.find(id);
     if (it != pending_deletions_.end()) return !it->second.deleted;
-    return pending_locations_.Find(id, KeyOfLocked()).has_value();
+    return FindPendingHitLocked(id).has_value();
   }
 
   const Pack* FindUnuploadedPackLocked(const std::string& pack_id) const {
@@ -1097,14 +1081,11 @@ class ContentManagerImpl : public ContentManager {
   std::unique_ptr<Pack> open_[2];                                 // p, q
   std::map<std::string, std::unique_ptr<Pack>> sealed_;           // sealed, not yet uploaded
   struct UploadedPack {
-    uint32_t ordinal;
     std::vector<PendingEntry> entries;
+    PackIdTable ids;
   };
   std::map<std::string, UploadedPack> uploaded_;  // stored, not yet indexed
   size_t uploaded_entries_ = 0;                   // their entries
-  // id → (pack ordinal, entry index) of every live pending content of the packs above.
-  PendingLocations pending_locations_;
-  uint32_t next_pack_ordinal_ = 1;
   std::mutex index_mu_;  // serialises index blob writes
   // Index-only entries (deletions and undeletions) waiting for the next Flush.
   std::map<ContentId, ContentInfo> pending_deletions_;

@@ -383,7 +383,7 @@ TEST_F(ContentManagerTest, StreamingStoreGetsPacksWhileTheyFill) {
     auto cm = Open(fs->get(), 8 << 20);
     for (uint32_t i = 0; i < 40; ++i) {
       // 100 KiB contents go to the pack file in pieces as they are encrypted; every fourth is
-      // small (30 KiB) and stays in the pack's buffer until 1 MiB of them is ready.
+      // small (30 KiB) and stays in the pack's buffer until 256 KiB of them are ready.
       Bytes d = Data(i % 4 == 0 ? (30 << 10) : (100 << 10), 7000 + i);
       auto id = cm->WriteContent(d, 0, compression::kNoCompression);
       ASSERT_TRUE(id.ok()) << id.status().ToString();
@@ -555,6 +555,47 @@ TEST_F(ContentManagerTest, IndexBlobDecryptsWithIvFromItsName) {
   EXPECT_EQ((*plain)[0], 2);  // index v2
   // The name is xn0_ + hex(hash(plaintext)) + "-" + session + "-c1".
   EXPECT_EQ(index, "xn0_" + HexEncode(hash_->Hash(*plain)) + "-" + cm->session_id() + "-c1");
+}
+
+}  // namespace
+}  // namespace ferry::content
+
+namespace ferry::content {
+namespace {
+
+// A large encrypted blob (an index blob) is sealed in pieces straight into a streaming store's
+// file; the blob is what the one-piece path stores for every other store: the same ID (from the
+// plaintext) and the same plaintext after decryption, 28 bytes longer, authenticated.
+TEST(EncryptedBlobTest, LargeBlobsAreSealedInPiecesIntoStreamingStores) {
+  auto hash = std::move(*crypto::NewHashFunction("BLAKE2B-256-128", Bytes(32, 0x80)));
+  auto encryptor = std::move(*crypto::NewEncryptor("CHACHA20-POLY1305-HMAC-SHA256", Bytes(32, 0x40)));
+  char dir_template[] = "/tmp/ferry-encblob-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  blob::FilesystemOptions fo;
+  fo.sync_writes = false;
+  auto fs = blob::CreateFilesystemStorage(std::string(dir_template) + "/repo", fo);
+  ASSERT_TRUE(fs.ok()) << fs.status().ToString();
+  ASSERT_TRUE((*fs)->streams_writes());
+  blob::MemoryStorage memory;
+  ASSERT_FALSE(memory.streams_writes());
+  for (size_t size : {size_t{1000}, size_t{64} << 10, (size_t{1} << 20) + 7}) {
+    Bytes plain(size);
+    for (size_t i = 0; i < size; ++i) plain[i] = uint8_t(i * 131 + size);
+    auto streamed = PutEncryptedBlob(fs->get(), *hash, *encryptor, "xn0_", "s1-c1", plain, {});
+    auto whole = PutEncryptedBlob(&memory, *hash, *encryptor, "xn0_", "s1-c1", plain, {});
+    ASSERT_TRUE(streamed.ok()) << streamed.status().ToString();
+    ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+    EXPECT_EQ(*streamed, *whole);
+    auto sealed = (*fs)->GetBlob(*streamed);
+    ASSERT_TRUE(sealed.ok());
+    EXPECT_EQ(sealed->size(), size + crypto::kEncryptionOverhead);
+    auto back = DecryptBlob(*encryptor, *streamed, *sealed);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_TRUE(*back == plain) << size;
+    (*sealed)[size / 2] ^= 1;
+    EXPECT_FALSE(DecryptBlob(*encryptor, *streamed, *sealed).ok());
+  }
+  std::filesystem::remove_all(dir_template);
 }
 
 }  // namespace

@@ -221,7 +221,7 @@ TEST(IndexTest, FilterNeverHidesAnEntryAndRejectsMostAbsentIds) {
       if ((*view)->MayContain(id_of(i))) ++false_positives;
     }
   }
-  EXPECT_LT(false_positives, 10000u * 4 / 100) << "the filter should reject ~98 % of absent IDs";
+  EXPECT_LT(false_positives, 10000u * 15 / 1000) << "the filter should reject ~99 % of absent IDs (0.83 % measured)";
   // ~10 bits per entry on top of the index bytes.
   EXPECT_LE((*view)->memory_bytes(), 10000u * (33 + 2) + 1024);
 }

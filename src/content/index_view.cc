@@ -17,10 +17,10 @@ constexpr size_t kV1HeaderSize = 8;
 constexpr size_t kV2HeaderSize = 17;
 constexpr uint32_t kEncryptionOverhead = 28;  // v1 has no original length: packed − overhead
 
-// Bloom filter bits per entry of an in-memory view (~2 % false positives) and of a spilled one
+// Bloom filter bits per entry of an in-memory view (~1 % false positives) and of a spilled one
 // (~0.4 %), and the size of the blocks a spilled view reads back.
 constexpr size_t kFilterBits = 10;
-constexpr size_t kSpilledFilterBits = 16;
+constexpr size_t kSpilledFilterBits = 12;
 constexpr size_t kSpillBlockBytes = 4096;
 
 // A 64-bit mix of an index key (prefix byte and hash). Content hashes are already uniform, but
@@ -41,15 +41,19 @@ uint64_t KeyHash(const uint8_t* key, size_t n) {
   return h;
 }
 
-// Six bits of the word picked by the hash's low half, from its high half.
-uint64_t FilterMask(uint64_t h) {
-  uint64_t bits = (h >> 32) * 0x9E3779B97F4A7C15ull;
-  uint64_t mask = 0;
-  for (int k = 0; k < 6; ++k) mask |= uint64_t{1} << ((bits >> (k * 6 + 16)) & 63);
-  return mask;
-}
+// The filter is a split-block Bloom filter: a key picks one 512-bit block (one cache line,
+// from the hash's low half) and sets one bit in each of its eight 64-bit words (from the high
+// half times eight odd constants, Parquet's SBBF salts). One memory access per lookup, as with
+// one-word blocks, but ~0.4 % false positives at 12 bits per entry where a 6-bit mask in a
+// single word needed 16 (measured: index_test).
+constexpr uint32_t kFilterSalts[8] = {0x47b6137bu, 0x44974d91u, 0x8824ad5bu, 0xa2b7289du,
+                                      0x705495c7u, 0x2df1424bu, 0x9efc4947u, 0x5c6bfb31u};
 
-size_t FilterWord(uint64_t h, size_t words) { return size_t((h & 0xffffffffull) * words >> 32); }
+size_t FilterBlockIndex(uint64_t h, size_t blocks) { return size_t((h & 0xffffffffull) * blocks >> 32); }
+
+uint64_t FilterBit(uint64_t h, int word) {
+  return uint64_t{1} << ((uint32_t(h >> 32) * kFilterSalts[word]) >> 26);
+}
 
 }  // namespace
 
@@ -223,33 +227,36 @@ Status IndexView::Decode(const uint8_t* e, IndexEntry* out) const {
 
 void IndexView::BuildFilter(size_t bits_per_entry) {
   if (count_ == 0) return;
-  filter_.assign(count_ * bits_per_entry / 64 + 1, 0);
+  filter_.assign(count_ * bits_per_entry / 512 + 1, FilterBlock{});
   const size_t stride = key_size_ + value_size_;
   const uint8_t* base = data_.data() + entries_offset_;
   for (size_t i = 0; i < count_; ++i) {
     uint64_t h = KeyHash(base + i * stride, key_size_);
-    filter_[FilterWord(h, filter_.size())] |= FilterMask(h);
+    FilterBlock& block = filter_[FilterBlockIndex(h, filter_.size())];
+    for (int w = 0; w < 8; ++w) block.word[w] |= FilterBit(h, w);
   }
+}
+
+bool IndexView::FilterMayContain(const uint8_t* key) const {
+  uint64_t h = KeyHash(key, key_size_);
+  const FilterBlock& block = filter_[FilterBlockIndex(h, filter_.size())];
+  uint64_t missing = 0;
+  for (int w = 0; w < 8; ++w) missing |= ~block.word[w] & FilterBit(h, w);
+  return missing == 0;
 }
 
 bool IndexView::MayContain(const ContentId& id) const {
   if (id.key_size() != key_size_ || count_ == 0) return false;
   uint8_t key[1 + kMaxContentHashSize];
   id.WriteKey(key);
-  uint64_t h = KeyHash(key, key_size_);
-  uint64_t mask = FilterMask(h);
-  return (filter_[FilterWord(h, filter_.size())] & mask) == mask;
+  return FilterMayContain(key);
 }
 
 Result<bool> IndexView::Find(const ContentId& id, IndexEntry* out) const {
   if (id.key_size() != key_size_ || count_ == 0) return false;
   uint8_t key[1 + kMaxContentHashSize];
   id.WriteKey(key);
-  {
-    uint64_t h = KeyHash(key, key_size_);
-    uint64_t mask = FilterMask(h);
-    if ((filter_[FilterWord(h, filter_.size())] & mask) != mask) return false;
-  }
+  if (!FilterMayContain(key)) return false;
   size_t stride = key_size_ + value_size_;
   const uint8_t* base = nullptr;
   size_t lo = 0, hi = count_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,48 @@ struct DirectorySummary {
   std::vector<EntryError> errors;  // omitempty, at most 10, sorted by path
 };
 
+// An optional value kept on the heap, with value semantics (copies copy the value). A backup
+// holds a DirEntry for every entry of the directories it is working through, and only
+// directories have a summary: inline, std::optional cost every file 128 bytes.
+template <typename T>
+class Boxed {
+ public:
+  Boxed() = default;
+  Boxed(std::nullopt_t) {}  // NOLINT: implicit, like std::optional
+  Boxed(const T& v) : p_(std::make_unique<T>(v)) {}  // NOLINT
+  Boxed(T&& v) : p_(std::make_unique<T>(std::move(v))) {}  // NOLINT
+  Boxed(const Boxed& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+  Boxed(Boxed&&) noexcept = default;
+  Boxed& operator=(const Boxed& o) {
+    if (this != &o) p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
+    return *this;
+  }
+  Boxed& operator=(Boxed&&) noexcept = default;
+  Boxed& operator=(std::nullopt_t) {
+    p_.reset();
+    return *this;
+  }
+  Boxed& operator=(const T& v) {
+    p_ = std::make_unique<T>(v);
+    return *this;
+  }
+  Boxed& operator=(T&& v) {
+    p_ = std::make_unique<T>(std::move(v));
+    return *this;
+  }
+
+  explicit operator bool() const { return p_ != nullptr; }
+  bool has_value() const { return p_ != nullptr; }
+  T& operator*() { return *p_; }
+  const T& operator*() const { return *p_; }
+  T* operator->() { return p_.get(); }
+  const T* operator->() const { return p_.get(); }
+  void reset() { p_.reset(); }
+
+ private:
+  std::unique_ptr<T> p_;
+};
+
 struct DirEntry {
   std::string name;
   char type = 0;       // 'f', 'd', 's'; anything else is unknown
@@ -48,7 +91,7 @@ struct DirEntry {
   uint32_t uid = 0;
   uint32_t gid = 0;
   std::string object_id;                   // "obj"
-  std::optional<DirectorySummary> summary;  // "summ", directories only
+  Boxed<DirectorySummary> summary;  // "summ", directories only
 
   bool is_dir() const { return type == kTypeDirectory; }
   bool is_file() const { return type == kTypeFile; }

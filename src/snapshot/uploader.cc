@@ -683,6 +683,13 @@ Result<SnapshotManifest> Uploader::SnapshotDirectory(const SourceInfo& source, c
     return im.FinishCancelled();
   }
   if (!s.ok()) return s;
+  // The tree is stored: what only the walk needed goes before the final flush, when memory
+  // peaks (the index of the last packs, every filter of this session's index).
+  {
+    std::lock_guard<std::mutex> lock(im.frontier_mu);
+    std::map<std::string, DirEntry>().swap(im.frontier);
+  }
+  compression::ReleaseIdleContexts();
   return im.Save(source, std::move(im.root_entry));
 }
 
