@@ -27,6 +27,14 @@ class ContentId {
   static Result<ContentId> Parse(std::string_view text);
   // From index key bytes (prefix byte or 0, then hash).
   static Result<ContentId> FromKey(ByteView key);
+  // The same without checks, for key bytes ferry wrote itself with WriteKey (2..33 bytes).
+  static ContentId FromWrittenKey(const uint8_t* key, size_t key_size) {
+    ContentId id;
+    id.prefix_ = key[0];
+    id.hash_size_ = static_cast<uint8_t>(key_size - 1);
+    std::memcpy(id.hash_, key + 1, key_size - 1);
+    return id;
+  }
 
   bool empty() const { return hash_size_ == 0; }
   char prefix() const { return static_cast<char>(prefix_); }

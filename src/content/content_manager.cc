@@ -68,8 +68,7 @@ bool InfoSupersedes(const ContentInfo& a, const ContentInfo& b) {
 }
 
 // A content in a pack that no index blob names yet, without its pack ID (the pack's record holds
-// that once): 64 bytes, where a ContentInfo is 104 plus a heap copy of the pack ID. A first
-// backup of a million small files holds up to kIndexFlushEntries of these.
+// that once). Packs keep them packed (PackedEntries); this is the unpacked form.
 struct PendingEntry {
   ContentId id;
   uint8_t format_version = 0;
@@ -94,9 +93,88 @@ PendingEntry ToPending(const ContentInfo& i) {
   return e;
 }
 
+PendingEntry FromIndexEntry(const IndexEntry& i) {
+  PendingEntry e;
+  e.id = i.id;
+  e.format_version = i.format_version;
+  e.deleted = i.deleted;
+  e.pack_offset = i.pack_offset;
+  e.packed_length = i.packed_length;
+  e.original_length = i.original_length;
+  e.compression_header = i.compression_header;
+  e.timestamp = i.timestamp;
+  return e;
+}
+
+// The pending entries of one pack, packed back to back: the ID's key (1 + hash size bytes: 17
+// for kopia's default 128-bit hashes, where a ContentId reserves 34), then the fields — 43 bytes
+// per entry for the default hash instead of a 64-byte PendingEntry. A pack of 1 KiB files holds
+// ~19 600 of them, and a backup keeps two or three such packs' entries.
+class PackedEntries {
+ public:
+  explicit PackedEntries(size_t key_size) : key_size_(key_size), stride_(key_size + kFieldBytes) {}
+
+  size_t size() const { return bytes_.size() / stride_; }
+  bool empty() const { return bytes_.empty(); }
+  size_t key_size() const { return key_size_; }
+
+  // InvalidArgument if the ID's length is not this pack's (every content of a repository has
+  // the same hash length; an index could claim otherwise).
+  Status push_back(const PendingEntry& e) {
+    if (e.id.key_size() != key_size_) {
+      return Status::InvalidArgument("content " + e.id.ToString() + " has a " + std::to_string(e.id.key_size()) +
+                                     "-byte key where this repository's are " + std::to_string(key_size_));
+    }
+    const size_t at = bytes_.size();
+    bytes_.resize(at + stride_);
+    uint8_t* p = bytes_.data() + at;
+    e.id.WriteKey(p);
+    p += key_size_;
+    const uint32_t fields[4] = {e.pack_offset, e.packed_length, e.original_length, e.compression_header};
+    std::memcpy(p, fields, sizeof(fields));
+    std::memcpy(p + 16, &e.timestamp, 8);
+    p[24] = e.format_version;
+    p[25] = e.deleted ? 1 : 0;
+    return Status::OK();
+  }
+
+  ContentId id(size_t i) const { return ContentId::FromWrittenKey(Key(i), key_size_); }
+  uint32_t pack_offset(size_t i) const { return Field(i, 0); }
+  uint32_t packed_length(size_t i) const { return Field(i, 1); }
+
+  PendingEntry at(size_t i) const {
+    PendingEntry e;
+    e.id = id(i);
+    const uint8_t* p = Key(i) + key_size_;
+    uint32_t fields[4];
+    std::memcpy(fields, p, sizeof(fields));
+    e.pack_offset = fields[0];
+    e.packed_length = fields[1];
+    e.original_length = fields[2];
+    e.compression_header = fields[3];
+    std::memcpy(&e.timestamp, p + 16, 8);
+    e.format_version = p[24];
+    e.deleted = p[25] != 0;
+    return e;
+  }
+
+ private:
+  static constexpr size_t kFieldBytes = 4 * 4 + 8 + 2;
+  const uint8_t* Key(size_t i) const { return bytes_.data() + i * stride_; }
+  uint32_t Field(size_t i, size_t k) const {
+    uint32_t v;
+    std::memcpy(&v, Key(i) + key_size_ + 4 * k, 4);
+    return v;
+  }
+
+  size_t key_size_;
+  size_t stride_;
+  std::vector<uint8_t> bytes_;
+};
+
 // An entry's ID by its index, for a pack's PackIdTable.
-auto KeyOf(const std::vector<PendingEntry>& entries) {
-  return [&entries](uint32_t i) -> const ContentId& { return entries[i].id; };
+auto KeyOf(const PackedEntries& entries) {
+  return [&entries](uint32_t i) { return entries.id(i); };
 }
 
 // pack must outlive the returned entry.
@@ -151,8 +229,12 @@ struct Pack {
   std::unique_ptr<uint8_t[]> buf;
   size_t size = 0;
   size_t capacity = 0;
-  std::vector<PendingEntry> entries;
-  PackIdTable ids;  // the live entries by ID
+  PackedEntries entries{0};  // sized for the repository's IDs by NewPack
+  PackIdTable ids;           // the live entries by ID
+  // Once the pack is finished, its local index (sorted by ID, in memory) answers for its
+  // contents instead of `entries` and `ids`, which are dropped; it becomes the pack's index
+  // blob as it is when it has an index blob to itself (a pack of small files).
+  std::shared_ptr<const IndexView> local;
   // Per entry: reserved (being encrypted), ready (in buf) or stored (in buf and in `writer`).
   std::vector<uint8_t> state;
   int writers = 0;          // reservations still being encrypted, or streaming
@@ -346,7 +428,11 @@ class ContentManagerImpl : public ContentManager {
       info.pack_blob_id = pack->id;
       info.pack_offset = uint32_t(offset);
       index = pack->entries.size();
-      pack->entries.push_back(ToPending(info));
+      if (Status pushed = pack->entries.push_back(ToPending(info)); !pushed.ok()) {
+        lock.unlock();
+        for (Pack* p : to_upload) FinishAndUpload(p);
+        return pushed;
+      }
       pack->state.push_back(kReserved);
       if (!info.deleted) pack->ids.Insert(id, uint32_t(index), KeyOf(pack->entries));
       pack_ptr = pack.get();
@@ -567,46 +653,63 @@ class ContentManagerImpl : public ContentManager {
 
   // Writes one index blob naming every uploaded pack's contents (and, from Flush, the pending
   // deletions), then drops them from the pending state: entries added meanwhile stay pending.
-  // Call with index_mu_ held (index writes are serialised; only they erase from uploaded_, so
-  // the pack IDs viewed below stay valid).
+  // Call with index_mu_ held (index writes are serialised; only they erase from uploaded_).
+  //
+  // A single pack's local index is its index blob, byte for byte (both are built from the same
+  // entries the same way): a pack of small files gets its blob without building anything.
+  // Otherwise the local indexes' entries are merged through 24-byte references.
   Status WriteIndexLocked(bool with_deletions) {
-    // The entries are referenced where they are (24 bytes each, not a 96-byte IndexEntry copy:
-    // this runs every few ten thousand contents, and its peak is the backup's): the uploaded
-    // packs' entries do not move while index_mu_ is held, deletions are copied below.
-    struct Ref {
-      const PendingEntry* pending;  // or
-      const ContentInfo* deletion;
-      const std::string* pack;
-    };
-    std::vector<Ref> refs;
-    std::vector<std::string> committed_packs;
+    std::vector<std::pair<std::string, std::shared_ptr<const IndexView>>> packs;
     std::vector<ContentInfo> deletions;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      refs.reserve(uploaded_entries_);
-      for (const auto& [pack_id, uploaded] : uploaded_) {
-        committed_packs.push_back(pack_id);
-        for (const auto& e : uploaded.entries) refs.push_back({&e, nullptr, &pack_id});
-      }
+      for (const auto& [pack_id, uploaded] : uploaded_) packs.emplace_back(pack_id, uploaded.local);
       if (with_deletions) {
         for (const auto& [id, e] : pending_deletions_) deletions.push_back(e);
       }
     }
-    for (const auto& e : deletions) refs.push_back({nullptr, &e, nullptr});
-    if (refs.empty()) return Status::OK();
+    if (packs.empty() && deletions.empty()) return Status::OK();
     // The packs must be durable before an index that names them can be.
     FERRY_RETURN_IF_ERROR(storage_->Sync().WithContext("syncing packs before writing the index"));
-    auto id_of = [](const Ref& r) -> const ContentId& { return r.deletion ? r.deletion->id : r.pending->id; };
-    auto entry_of = [](const Ref& r) { return r.deletion ? FromInfo(*r.deletion) : ToIndexEntry(*r.pending, *r.pack); };
-    FERRY_ASSIGN_OR_RETURN(Bytes index, BuildIndex(&refs, id_of, entry_of, format_.index_version));
-    std::vector<Ref>().swap(refs);
+    Bytes built;
+    ByteView index;
+    if (packs.size() == 1 && deletions.empty()) {
+      index = packs[0].second->bytes();
+    } else {
+      struct Ref {
+        const IndexView* local;  // its entry `index`, or
+        const ContentInfo* deletion;
+        uint32_t index;
+      };
+      std::vector<Ref> refs;
+      for (const auto& [pack_id, local] : packs) {
+        for (uint32_t i = 0; i < local->size(); ++i) refs.push_back({local.get(), nullptr, i});
+      }
+      for (const auto& e : deletions) refs.push_back({nullptr, &e, 0});
+      Status undecodable;
+      auto id_of = [](const Ref& r) {
+        if (r.deletion) return r.deletion->id;
+        ByteView key = r.local->KeyAt(r.index);
+        return ContentId::FromWrittenKey(key.data(), key.size());
+      };
+      auto entry_of = [&undecodable](const Ref& r) {
+        if (r.deletion) return FromInfo(*r.deletion);
+        auto e = r.local->EntryAt(r.index);
+        if (!e.ok() && undecodable.ok()) undecodable = e.status();
+        return e.ok() ? *e : IndexEntry{};
+      };
+      FERRY_ASSIGN_OR_RETURN(built, BuildIndex(&refs, id_of, entry_of, format_.index_version));
+      FERRY_RETURN_IF_ERROR(undecodable);
+      index = built;
+    }
     auto blob_id = epochs_.WriteIndexBlob([&](const std::string& prefix) {
       return PutEncryptedBlob(storage_, *format_.hash, *format_.encryptor, prefix,
                               session_id_ + "-c1", index, format_.put_options);
     });
     if (!blob_id.ok()) return blob_id.status().WithContext("writing index blob");
     FERRY_RETURN_IF_ERROR(storage_->Sync().WithContext("syncing the index blob"));
-    FERRY_ASSIGN_OR_RETURN(auto view, IndexView::Parse(std::move(index), *blob_id, IndexSpill()));
+    // Spilled, this copies only the filter, fences and tables out of `index`.
+    FERRY_ASSIGN_OR_RETURN(auto view, IndexView::ParseCopy(index, *blob_id, IndexSpill()));
     {
       std::unique_lock<std::shared_mutex> clock(committed_mu_);
       committed_.push_back(view);
@@ -615,10 +718,10 @@ class ContentManagerImpl : public ContentManager {
     {
       std::lock_guard<std::mutex> lock(mu_);
       // Everything in this index is now committed; entries added meanwhile stay pending.
-      for (const auto& p : committed_packs) {
-        auto it = uploaded_.find(p);
-        uploaded_entries_ -= it->second.entries.size();
-        uploaded_.erase(it);  // its entries and their table
+      for (const auto& [pack_id, local] : packs) {
+        auto it = uploaded_.find(pack_id);
+        uploaded_entries_ -= local->size();
+        uploaded_.erase(it);
       }
       for (const auto& e : deletions) pending_deletions_.erase(e.id);
     }
@@ -705,10 +808,22 @@ class ContentManagerImpl : public ContentManager {
       };
       for (const auto& pack : open_) {
         if (!pack) continue;
-        for (const auto& e : pack->entries) add(ToInfo(e, pack->id));
+        for (size_t i = 0; i < pack->entries.size(); ++i) add(ToInfo(pack->entries.at(i), pack->id));
       }
-      for (const auto& [id, pack] : sealed_) for (const auto& e : pack->entries) add(ToInfo(e, id));
-      for (const auto& [id, uploaded] : uploaded_) for (const auto& e : uploaded.entries) add(ToInfo(e, id));
+      auto add_local = [&](const IndexView& local) {
+        return local.ForEach([&](const IndexEntry& e) {
+          add(ToInfo(e));
+          return Status::OK();
+        });
+      };
+      for (const auto& [id, pack] : sealed_) {
+        if (pack->local) {
+          FERRY_RETURN_IF_ERROR(add_local(*pack->local));
+        } else {
+          for (size_t i = 0; i < pack->entries.size(); ++i) add(ToInfo(pack->entries.at(i), id));
+        }
+      }
+      for (const auto& [id, uploaded] : uploaded_) FERRY_RETURN_IF_ERROR(add_local(*uploaded.local));
       for (const auto& [id, e] : pending_deletions_) add(e);
     }
     std::vector<IndexEntry> pending_entries;
@@ -779,6 +894,7 @@ class ContentManagerImpl : public ContentManager {
 
   Result<std::unique_ptr<Pack>> NewPack(char kind, size_t first_content) {
     auto pack = std::make_unique<Pack>();
+    pack->entries = PackedEntries(1 + format_.hash->output_size());
     uint8_t rnd[16];
     FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(rnd, sizeof(rnd))));
     pack->id = std::string(1, kind) + HexEncode(ByteView(rnd, sizeof(rnd))) + "-" + session_id_;
@@ -824,7 +940,21 @@ class ContentManagerImpl : public ContentManager {
       std::lock_guard<std::mutex> lock(mu_);
       runs = TakeRuns(pack);
     }
-    Status s = FinishPack(pack);
+    Bytes local_plain;
+    Status s = FinishPack(pack, &local_plain);
+    if (s.ok()) {
+      auto local = IndexView::Parse(std::move(local_plain), pack->id);
+      if (local.ok()) {
+        // Lookups read the entries under the lock.
+        std::lock_guard<std::mutex> lock(mu_);
+        pack->local = std::move(*local);
+        pack->entries = PackedEntries(pack->entries.key_size());
+        pack->ids = PackIdTable();
+        std::vector<uint8_t>().swap(pack->state);
+      } else {
+        s = local.status();
+      }
+    }
     if (s.ok() && pack->writer) {
       s = pack->stream_error;
       if (s.ok()) s = StoreRuns(pack, runs);
@@ -847,12 +977,12 @@ class ContentManagerImpl : public ContentManager {
         std::lock_guard<std::mutex> slock(stats_mu_);
         stats_.packs_written++;
       }
-      uploaded_entries_ += pack->entries.size();
-      uploaded_[pack->id] = UploadedPack{std::move(pack->entries), std::move(pack->ids)};
+      uploaded_entries_ += pack->local->size();
+      uploaded_.insert_or_assign(pack->id, UploadedPack{pack->local});
       index_due = uploaded_entries_ >= kIndexFlushEntries;
     } else {
       // Nothing in this pack may be indexed; a later write of the same data stores it again
-      // (its entries and their table go with it).
+      // (its entries go with it).
       upload_error_ = s.WithContext("uploading pack " + pack->id);
     }
     sealed_.erase(pack->id);  // destroys the pack
@@ -875,18 +1005,19 @@ class ContentManagerImpl : public ContentManager {
   // buffer, the postamble. The only other memory is the index's plaintext, allocated once at
   // its final size (a copy per step cost ~4x the index, ~2.6 MB for a pack of 1 KiB contents,
   // at the moment a backup's memory peaks).
-  Status FinishPack(Pack* pack) {
+  // *local_plain gets the local index's plaintext.
+  Status FinishPack(Pack* pack, Bytes* local_plain) {
     const size_t pad = PackPaddingLength(pack->size);
     constexpr size_t kRandomSuffix = 32;  // makes the sealed index's IV unpredictable
-    std::vector<const PendingEntry*> local;
-    local.reserve(pack->entries.size());
-    for (const auto& e : pack->entries) local.push_back(&e);
+    std::vector<uint32_t> local(pack->entries.size());
+    for (uint32_t i = 0; i < local.size(); ++i) local[i] = i;
+    const PackedEntries& entries = pack->entries;
     FERRY_ASSIGN_OR_RETURN(
-        Bytes plain, BuildIndex(
-                         &local, [](const PendingEntry* e) -> const ContentId& { return e->id; },
-                         [&](const PendingEntry* e) { return ToIndexEntry(*e, pack->id); }, format_.index_version,
-                         kRandomSuffix));
-    std::vector<const PendingEntry*>().swap(local);
+        Bytes plain,
+        BuildIndex(
+            &local, [&](uint32_t i) { return entries.id(i); },
+            [&](uint32_t i) { return ToIndexEntry(entries.at(i), pack->id); }, format_.index_version, kRandomSuffix));
+    std::vector<uint32_t>().swap(local);
     const size_t plain_len = plain.size();
     plain.resize(plain_len + kRandomSuffix);  // within the reserved capacity
     FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(plain.data() + plain_len, kRandomSuffix)));
@@ -910,6 +1041,8 @@ class ContentManagerImpl : public ContentManager {
                                                          MutableByteView(at + pad, post.local_index_length)));
     std::memcpy(at + pad + post.local_index_length, postamble.data(), postamble.size());
     pack->size += tail;
+    plain.resize(plain_len);  // without the random bytes: the index itself
+    *local_plain = std::move(plain);
     return Status::OK();
   }
 
@@ -923,11 +1056,11 @@ class ContentManagerImpl : public ContentManager {
     for (size_t i = pack->first_unstored; i < pack->entries.size(); ++i) {
       if (pack->state[i] != kReady) continue;
       pack->state[i] = kStored;
-      const PendingEntry& e = pack->entries[i];
-      if (!runs.empty() && runs.back().second == e.pack_offset) {
-        runs.back().second += e.packed_length;
+      const size_t offset = pack->entries.pack_offset(i), length = pack->entries.packed_length(i);
+      if (!runs.empty() && runs.back().second == offset) {
+        runs.back().second += length;
       } else {
-        runs.emplace_back(e.pack_offset, e.pack_offset + e.packed_length);
+        runs.emplace_back(offset, offset + length);
       }
     }
     pack->ready_bytes = 0;
@@ -953,34 +1086,47 @@ class ContentManagerImpl : public ContentManager {
 
   // Whether the content at `offset` of an unuploaded pack can be read from its buffer.
   static bool InMemoryLocked(const Pack& pack, uint32_t offset) {
-    auto it = std::lower_bound(pack.entries.begin(), pack.entries.end(), offset,
-                               [](const PendingEntry& e, uint32_t o) { return e.pack_offset < o; });
-    return it != pack.entries.end() && pack.state[size_t(it - pack.entries.begin())] != kStored;
+    // Entries are in offset order: the first at or after `offset`.
+    size_t lo = 0, hi = pack.entries.size();
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (pack.entries.pack_offset(mid) < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < pack.entries.size() && pack.state[lo] != kStored;
   }
 
   // Where `id` is pending and live: in an open, sealed or uploaded-but-unindexed pack. A live ID
   // is in at most one of them (a write skips what is pending). Call with mu_ held.
   struct PendingHit {
     const std::string* pack_id;
-    const PendingEntry* entry;
+    PendingEntry entry;
     bool readable;  // false while another writer is still encrypting it
   };
   std::optional<PendingHit> FindPendingHitLocked(const ContentId& id) const {
-    auto probe = [&](const std::string& pack_id, const std::vector<PendingEntry>& entries, const PackIdTable& ids,
+    auto probe = [&](const std::string& pack_id, const PackedEntries& entries, const PackIdTable& ids,
                      const std::vector<uint8_t>* state) -> std::optional<PendingHit> {
       std::optional<uint32_t> i = ids.Find(id, KeyOf(entries));
       if (!i) return std::nullopt;
-      return PendingHit{&pack_id, &entries[*i], !state || (*state)[*i] != kReserved};
+      return PendingHit{&pack_id, entries.at(*i), !state || (*state)[*i] != kReserved};
+    };
+    // A finished pack's local index holds its entries (deleted ones too: not live).
+    auto probe_local = [&](const std::string& pack_id, const IndexView& local) -> std::optional<PendingHit> {
+      IndexEntry e;
+      auto found = local.Find(id, &e);
+      if (!found.ok() || !*found || e.deleted) return std::nullopt;
+      return PendingHit{&pack_id, FromIndexEntry(e), true};
     };
     for (const auto& pack : open_) {
       if (!pack) continue;
       if (auto hit = probe(pack->id, pack->entries, pack->ids, &pack->state)) return hit;
     }
     for (const auto& [pack_id, pack] : sealed_) {
-      if (auto hit = probe(pack_id, pack->entries, pack->ids, &pack->state)) return hit;
+      auto hit = pack->local ? probe_local(pack_id, *pack->local) : probe(pack_id, pack->entries, pack->ids, &pack->state);
+      if (hit) return hit;
     }
     for (const auto& [pack_id, uploaded] : uploaded_) {
-      if (auto hit = probe(pack_id, uploaded.entries, uploaded.ids, nullptr)) return hit;
+      if (auto hit = probe_local(pack_id, *uploaded.local)) return hit;
     }
     return std::nullopt;
   }
@@ -991,7 +1137,7 @@ class ContentManagerImpl : public ContentManager {
     if (del != pending_deletions_.end()) return del->second;
     std::optional<PendingHit> hit = FindPendingHitLocked(id);
     if (!hit || !hit->readable) return std::nullopt;
-    return ToInfo(*hit->entry, *hit->pack_id);
+    return ToInfo(hit->entry, *hit->pack_id);
   }
 
   // Pending index-only entries (deletions and undeletions) decide; otherwise a pending write.
@@ -1081,8 +1227,7 @@ class ContentManagerImpl : public ContentManager {
   std::unique_ptr<Pack> open_[2];                                 // p, q
   std::map<std::string, std::unique_ptr<Pack>> sealed_;           // sealed, not yet uploaded
   struct UploadedPack {
-    std::vector<PendingEntry> entries;
-    PackIdTable ids;
+    std::shared_ptr<const IndexView> local;  // the pack's local index
   };
   std::map<std::string, UploadedPack> uploaded_;  // stored, not yet indexed
   size_t uploaded_entries_ = 0;                   // their entries

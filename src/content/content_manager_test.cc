@@ -261,6 +261,69 @@ TEST_F(ContentManagerTest, WritesIndexBlobsWhileContentsPile) {
   EXPECT_EQ(index_entries, n) << "no content indexed twice";
 }
 
+// A pack of at least 16 384 contents gets an index blob of its own, and that blob is the pack's
+// local index (the plaintext sealed into the pack), byte for byte. While packs wait for their
+// blob, their contents are found through those local indexes: deduplicated and readable.
+TEST_F(ContentManagerTest, APackOfSmallContentsIndexesItselfWithItsLocalIndex) {
+  auto cm = Open(nullptr, 1 << 20);  // ~29 000 contents of 8 bytes per pack
+  const uint32_t n = 70000;
+  std::vector<ContentId> ids;
+  auto data_of = [](uint32_t i) {
+    Bytes small(8);
+    for (int b = 0; b < 4; ++b) small[b] = uint8_t(i >> (8 * b));
+    std::memcpy(small.data() + 4, "self", 4);
+    return small;
+  };
+  for (uint32_t i = 0; i < n; ++i) {
+    auto id = cm->WriteContent(data_of(i), 0, compression::kNoCompression);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    ids.push_back(*id);
+    if (i % 9973 == 0) {  // written earlier: in an indexed pack, an uploaded one or the open one
+      for (uint32_t j : {0u, i / 2, i}) {
+        auto again = cm->WriteContent(data_of(j), 0, compression::kNoCompression);
+        ASSERT_TRUE(again.ok());
+        EXPECT_EQ(*again, ids[j]);
+        Bytes got;
+        ASSERT_TRUE(cm->GetContent(ids[j], &got).ok()) << j;
+        EXPECT_EQ(got, data_of(j));
+      }
+    }
+  }
+  EXPECT_EQ(cm->stats().written_contents, n);
+  ASSERT_TRUE(cm->Flush().ok());
+  const uint64_t packs = cm->stats().packs_written;
+  EXPECT_EQ(packs, 3u);
+  EXPECT_EQ(cm->stats().index_blobs_written, packs) << "one index blob per pack";
+  // Every index blob is the local index of the pack it names.
+  size_t index_entries = 0;
+  for (const auto& id : BlobIds("x")) {
+    auto plain = GetEncryptedBlob(storage_.get(), *encryptor_, id);
+    ASSERT_TRUE(plain.ok());
+    auto view = IndexView::Parse(*plain, id);
+    ASSERT_TRUE(view.ok());
+    index_entries += (*view)->size();
+    auto first = (*view)->EntryAt(0);
+    ASSERT_TRUE(first.ok());
+    auto pack = storage_->GetBlob(std::string(first->pack_blob_id));
+    ASSERT_TRUE(pack.ok());
+    auto post = ParsePostamble(*pack);
+    ASSERT_TRUE(post.ok()) << post.status().ToString();
+    Bytes local_sealed(pack->begin() + std::ptrdiff_t(post->local_index_offset),
+                       pack->begin() + std::ptrdiff_t(post->local_index_offset + post->local_index_length));
+    Bytes local;
+    ASSERT_TRUE(encryptor_->Decrypt(local_sealed, post->local_index_iv, &local).ok());
+    ASSERT_EQ(local.size(), plain->size() + 32) << "the local index plus 32 random bytes";
+    EXPECT_TRUE(std::equal(plain->begin(), plain->end(), local.begin())) << id;
+  }
+  EXPECT_EQ(index_entries, n) << "no content indexed twice";
+  auto fresh = Open(nullptr, 1 << 20);
+  for (uint32_t i : {0u, 29999u, n - 1}) {
+    Bytes got;
+    ASSERT_TRUE(fresh->GetContent(ids[i], &got).ok()) << i;
+    EXPECT_EQ(got, data_of(i));
+  }
+}
+
 TEST_F(ContentManagerTest, DeletedContentIsHiddenAndRewrittenWithALaterTimestamp) {
   int64_t now = 1'800'000'000;
   auto clock = [&] { return now; };

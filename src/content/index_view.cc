@@ -61,45 +61,61 @@ Result<std::shared_ptr<const IndexView>> IndexView::Parse(Bytes data, std::strin
                                                          std::shared_ptr<IndexSpillFile> spill) {
   std::shared_ptr<IndexView> v(new IndexView());
   v->data_ = std::move(data);
-  v->blob_size_ = v->data_.size();
-  v->name_ = std::move(name);
-  FERRY_RETURN_IF_ERROR(v->Validate());
-  const bool spilling = spill && v->count_ > 0 && v->count_ >= spill->min_entries() && v->CanSpill();
-  // A spilled view's false positive costs a block read, not a binary search in memory.
-  v->BuildFilter(spilling ? kSpilledFilterBits : kFilterBits);
-  if (spilling && !v->Spill(spill).ok()) {
-    // The view stays whole in memory: what it costs without a spill file, and still correct.
-    v->fences_.clear();
-  }
+  FERRY_RETURN_IF_ERROR(v->Load(v->data_, std::move(name), spill));
   return std::shared_ptr<const IndexView>(std::move(v));
 }
 
-bool IndexView::CanSpill() const {
+Result<std::shared_ptr<const IndexView>> IndexView::ParseCopy(ByteView data, std::string name,
+                                                             std::shared_ptr<IndexSpillFile> spill) {
+  std::shared_ptr<IndexView> v(new IndexView());
+  FERRY_RETURN_IF_ERROR(v->Load(data, std::move(name), spill));
+  if (!v->spill_) v->data_.assign(data.begin(), data.end());  // kept whole after all
+  return std::shared_ptr<const IndexView>(std::move(v));
+}
+
+// `src` is the whole blob: data_ itself, or the caller's bytes (ParseCopy), which a spilled view
+// never needs again (Spill copies what it keeps).
+Status IndexView::Load(ByteView src, std::string name, const std::shared_ptr<IndexSpillFile>& spill) {
+  blob_size_ = src.size();
+  name_ = std::move(name);
+  FERRY_RETURN_IF_ERROR(Validate(src));
+  const bool spilling = spill && count_ > 0 && count_ >= spill->min_entries() && CanSpill(src);
+  // A spilled view's false positive costs a block read, not a binary search in memory.
+  BuildFilter(src, spilling ? kSpilledFilterBits : kFilterBits);
+  if (spilling && !Spill(src, spill).ok()) {
+    // The view stays whole in memory: what it costs without a spill file, and still correct.
+    fences_.clear();
+    spill_.reset();
+  }
+  return Status::OK();
+}
+
+bool IndexView::CanSpill(ByteView src) const {
   const size_t end = entries_end();
   if (version_ == 2) {
     for (size_t i = 0; i < pack_count_; ++i) {
-      if (U32(data_.data() + packs_offset_ + i * 5 + 1) < end) return false;
+      if (U32(src.data() + packs_offset_ + i * 5 + 1) < end) return false;
     }
     return true;
   }
   if (version_ != 1) return false;
   for (size_t i = 0; i < count_; ++i) {
-    if (U32(data_.data() + entries_offset_ + i * stride() + key_size_ + 8) < end) return false;
+    if (U32(src.data() + entries_offset_ + i * stride() + key_size_ + 8) < end) return false;
   }
   return true;
 }
 
-Status IndexView::Spill(const std::shared_ptr<IndexSpillFile>& spill) {
+Status IndexView::Spill(ByteView src, const std::shared_ptr<IndexSpillFile>& spill) {
   const size_t s = stride();
   const size_t end = entries_end();
-  FERRY_ASSIGN_OR_RETURN(spill_offset_, spill->Append(ByteView(data_.data() + entries_offset_, count_ * s)));
+  FERRY_ASSIGN_OR_RETURN(spill_offset_, spill->Append(ByteView(src.data() + entries_offset_, count_ * s)));
   block_entries_ = std::max<size_t>(1, kSpillBlockBytes / s);
   const size_t blocks = (count_ + block_entries_ - 1) / block_entries_;
   fences_.resize(blocks * key_size_);
   for (size_t b = 0; b < blocks; ++b) {
-    std::memcpy(fences_.data() + b * key_size_, data_.data() + entries_offset_ + b * block_entries_ * s, key_size_);
+    std::memcpy(fences_.data() + b * key_size_, src.data() + entries_offset_ + b * block_entries_ * s, key_size_);
   }
-  Bytes tail(data_.begin() + std::ptrdiff_t(end), data_.end());
+  Bytes tail(src.begin() + std::ptrdiff_t(end), src.end());  // src may be data_ itself
   data_.swap(tail);
   tail_offset_ = end;
   spill_ = spill;
@@ -116,15 +132,15 @@ Status IndexView::ReadBlock(size_t block, uint8_t* out) const {
   return s.WithContext("reading index blob " + name_ + " back");
 }
 
-Status IndexView::Validate() {
+Status IndexView::Validate(ByteView src) {
   auto corrupt = [this](const std::string& what) {
     return Status::Corruption("index blob " + name_ + " is corrupt: " + what);
   };
-  if (data_.empty()) return corrupt("empty");
-  version_ = data_[0];
-  const uint8_t* d = data_.data();
+  if (src.empty()) return corrupt("empty");
+  version_ = src[0];
+  const uint8_t* d = src.data();
   if (version_ == 1) {
-    if (data_.size() < kV1HeaderSize) return corrupt("short header");
+    if (src.size() < kV1HeaderSize) return corrupt("short header");
     key_size_ = d[1];
     value_size_ = U16(d + 2);
     count_ = U32(d + 4);
@@ -133,7 +149,7 @@ Status IndexView::Validate() {
     if (key_size_ <= 1) return corrupt("invalid key size");
     if (value_size_ != 20) return corrupt("invalid value size");
   } else if (version_ == 2) {
-    if (data_.size() < kV2HeaderSize) return corrupt("short header");
+    if (src.size() < kV2HeaderSize) return corrupt("short header");
     key_size_ = d[1];
     value_size_ = U16(d + 2);
     count_ = U32(d + 4);
@@ -149,16 +165,16 @@ Status IndexView::Validate() {
     return corrupt("unknown index version " + std::to_string(version_));
   }
   uint64_t entries_end = uint64_t(entries_offset_) + uint64_t(count_) * (key_size_ + value_size_);
-  if (entries_end > data_.size()) return corrupt("truncated entries");
+  if (entries_end > src.size()) return corrupt("truncated entries");
   if (version_ == 2) {
     packs_offset_ = size_t(entries_end);
     uint64_t packs_end = entries_end + uint64_t(pack_count_) * 5;
     formats_offset_ = size_t(packs_end);
     uint64_t formats_end = packs_end + uint64_t(format_count_) * 6;
-    if (formats_end > data_.size()) return corrupt("truncated pack or format table");
+    if (formats_end > src.size()) return corrupt("truncated pack or format table");
     for (size_t i = 0; i < pack_count_; ++i) {
       const uint8_t* p = d + packs_offset_ + i * 5;
-      if (uint64_t(U32(p + 1)) + p[0] > data_.size()) return corrupt("pack name out of bounds");
+      if (uint64_t(U32(p + 1)) + p[0] > src.size()) return corrupt("pack name out of bounds");
     }
   }
   // Keys must be strictly ascending for binary search to be correct.
@@ -225,11 +241,11 @@ Status IndexView::Decode(const uint8_t* e, IndexEntry* out) const {
   return Status::OK();
 }
 
-void IndexView::BuildFilter(size_t bits_per_entry) {
+void IndexView::BuildFilter(ByteView src, size_t bits_per_entry) {
   if (count_ == 0) return;
   filter_.assign(count_ * bits_per_entry / 512 + 1, FilterBlock{});
   const size_t stride = key_size_ + value_size_;
-  const uint8_t* base = data_.data() + entries_offset_;
+  const uint8_t* base = src.data() + entries_offset_;
   for (size_t i = 0; i < count_; ++i) {
     uint64_t h = KeyHash(base + i * stride, key_size_);
     FilterBlock& block = filter_[FilterBlockIndex(h, filter_.size())];

@@ -29,6 +29,10 @@ class IndexView {
   // the spill file fails, the view stays in memory: slower to grow, never wrong).
   static Result<std::shared_ptr<const IndexView>> Parse(Bytes data, std::string name,
                                                         std::shared_ptr<IndexSpillFile> spill = nullptr);
+  // The same from bytes the caller keeps: a view that spills copies only what it keeps in
+  // memory (filter, fences, tables), one that does not copies them all.
+  static Result<std::shared_ptr<const IndexView>> ParseCopy(ByteView data, std::string name,
+                                                            std::shared_ptr<IndexSpillFile> spill = nullptr);
 
   const std::string& name() const { return name_; }
   int version() const { return version_; }
@@ -56,9 +60,15 @@ class IndexView {
   // Entry number i (0 <= i < size()), in key order.
   Result<IndexEntry> EntryAt(size_t i) const;
 
+  // Views kept whole in memory (not spilled) only: the blob's bytes, and entry i's key bytes
+  // (prefix byte, then hash).
+  ByteView bytes() const { return spill_ ? ByteView() : ByteView(data_); }
+  ByteView KeyAt(size_t i) const { return ByteView(data_.data() + entries_offset_ + i * stride(), key_size_); }
+
  private:
   IndexView() = default;
-  Status Validate();
+  Status Load(ByteView src, std::string name, const std::shared_ptr<IndexSpillFile>& spill);
+  Status Validate(ByteView src);
   // Decodes the entry at `e` (key then value, wherever it was read into).
   Status Decode(const uint8_t* e, IndexEntry* out) const;
   // The byte at `offset` of the blob (past the entries when spilled).
@@ -67,9 +77,9 @@ class IndexView {
   size_t entries_end() const { return entries_offset_ + count_ * stride(); }
   // Whether every pack name lies after the entries (what kopia and ferry write), so that the
   // entries can leave memory without them.
-  bool CanSpill() const;
-  void BuildFilter(size_t bits_per_entry);
-  Status Spill(const std::shared_ptr<IndexSpillFile>& spill);
+  bool CanSpill(ByteView src) const;
+  void BuildFilter(ByteView src, size_t bits_per_entry);
+  Status Spill(ByteView src, const std::shared_ptr<IndexSpillFile>& spill);
   size_t BlockEntries(size_t block) const;
   Status ReadBlock(size_t block, uint8_t* out) const;
 
