@@ -87,6 +87,28 @@ std::string CheckpointPath(const std::string& name) {
   return out;
 }
 
+// What the walk keeps of each listed entry until it is handled: its name and the stat fields a
+// directory entry records (72 bytes; a struct stat is 144, and a listing of the tree's widest
+// directory stays alive while its subdirectories are walked).
+struct ListedEntry {
+  std::string name;
+  mode_t mode;
+  uid_t uid;
+  gid_t gid;
+  off_t size;
+  timespec mtim;
+
+  struct stat Stat() const {
+    struct stat st {};
+    st.st_mode = mode;
+    st.st_uid = uid;
+    st.st_gid = gid;
+    st.st_size = size;
+    st.st_mtim = mtim;
+    return st;
+  }
+};
+
 struct DirNode {
   std::string rel_path;  // relative to the snapshot root ("" for the root)
   std::string name;
@@ -300,7 +322,7 @@ struct Uploader::Impl {
   // --- walking -------------------------------------------------------------------------------
 
   void Walk(DirNode* node, int dirfd) {
-    std::vector<std::pair<std::string, struct stat>> items;
+    std::vector<ListedEntry> items;
     int listfd = dup(dirfd);
     DIR* d = listfd >= 0 ? fdopendir(listfd) : nullptr;
     if (!d) {
@@ -315,17 +337,17 @@ struct Uploader::Impl {
           Fail(node, JoinPath(node->rel_path, name), Status::IOError(std::strerror(errno)));
           continue;
         }
-        items.emplace_back(std::move(name), st);
+        items.push_back({std::move(name), st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtim});
       }
       closedir(d);
     }
-    std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     std::vector<std::string> stored_names = StoredNames(items);
     node->children.resize(items.size());
     node->pending = int(items.size()) + 1;
     for (size_t i = 0; i < items.size(); ++i) {
-      const std::string& raw_name = items[i].first;  // for the filesystem
-      const struct stat& st = items[i].second;
+      const std::string& raw_name = items[i].name;  // for the filesystem
+      const struct stat st = items[i].Stat();
       std::string rel = JoinPath(node->rel_path, raw_name);
       if (Cancelled()) {
         CompleteChild(node);
@@ -382,22 +404,22 @@ struct Uploader::Impl {
   // UTF-8 (the names themselves). A name that is not gets each invalid byte replaced by U+FFFD,
   // as kopia (Go's JSON) writes it; one that then equals another entry's name gets "" (it
   // cannot be told apart in the directory object). Valid names keep theirs.
-  static std::vector<std::string> StoredNames(const std::vector<std::pair<std::string, struct stat>>& items) {
+  static std::vector<std::string> StoredNames(const std::vector<ListedEntry>& items) {
     std::vector<std::string> stored;
     bool any_invalid = false;
-    for (const auto& item : items) any_invalid = any_invalid || !IsValidUtf8(item.first);
+    for (const auto& item : items) any_invalid = any_invalid || !IsValidUtf8(item.name);
     if (!any_invalid) return stored;
     std::set<std::string> taken;
     for (const auto& item : items) {
-      if (IsValidUtf8(item.first)) taken.insert(item.first);
+      if (IsValidUtf8(item.name)) taken.insert(item.name);
     }
     stored.reserve(items.size());
     for (const auto& item : items) {
-      if (IsValidUtf8(item.first)) {
-        stored.push_back(item.first);
+      if (IsValidUtf8(item.name)) {
+        stored.push_back(item.name);
         continue;
       }
-      std::string replaced = ToValidUtf8(item.first);
+      std::string replaced = ToValidUtf8(item.name);
       stored.push_back(taken.insert(replaced).second ? std::move(replaced) : std::string());
     }
     return stored;
