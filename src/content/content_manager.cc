@@ -279,6 +279,9 @@ constexpr size_t kDirectPieceBytes = 256 << 10;  // well inside the L2 cache
 // Where AppendToPack's fill_pieces sends a content's sealed bytes, in order.
 using PieceSink = std::function<Status(ByteView piece)>;
 
+// A streaming pack's local index is sealed into its file in pieces of this size.
+constexpr size_t kLocalIndexPieceBytes = 64 << 10;
+
 // Byte ranges of a pack's buffer to store.
 using Runs = std::vector<std::pair<size_t, size_t>>;
 
@@ -941,7 +944,6 @@ class ContentManagerImpl : public ContentManager {
   // Pads, appends the encrypted local index and the postamble, uploads. Runs without the lock.
   void FinishAndUpload(Pack* pack) {
     // No writer is left: what is not stored yet is the remaining contents, then the tail.
-    const size_t contents_end = pack->size;
     Runs runs;
     if (pack->writer) {
       // Under the lock: GetContent reads entries that are not marked stored from buf.
@@ -965,11 +967,7 @@ class ContentManagerImpl : public ContentManager {
     }
     if (s.ok() && pack->writer) {
       s = pack->stream_error;
-      if (s.ok()) s = StoreRuns(pack, runs);
-      if (s.ok()) {
-        s = pack->writer->Write(int64_t(contents_end),
-                                ByteView(pack->buf.get() + contents_end, pack->size - contents_end));
-      }
+      if (s.ok()) s = StoreRuns(pack, runs);  // the tail is in the file already (FinishPack)
       if (s.ok()) s = pack->writer->Commit();
       pack->writer.reset();  // an uncommitted writer discards its temp file
     } else if (s.ok()) {
@@ -1036,6 +1034,28 @@ class ContentManagerImpl : public ContentManager {
     Bytes postamble;
     FERRY_RETURN_IF_ERROR(AppendPostamble(post, &postamble));
     const size_t tail = pad + post.local_index_length + postamble.size();
+    if (pack->writer) {
+      // A streaming pack's tail goes straight to its file, the index sealed in pieces: its
+      // buffer's pages are not touched for it (~0.65 MB for a pack of 1 KiB files, at the
+      // moment its entries and the index's plaintext are both in memory).
+      int64_t at = int64_t(pack->size);
+      Bytes padding(pad);
+      FERRY_RETURN_IF_ERROR(crypto::RandomBytes(padding));
+      FERRY_RETURN_IF_ERROR(pack->writer->Write(at, padding));
+      at += int64_t(pad);
+      auto scratch = std::make_unique_for_overwrite<uint8_t[]>(kLocalIndexPieceBytes);
+      FERRY_RETURN_IF_ERROR(format_.encryptor->EncryptInPieces(
+          plain, post.local_index_iv, MutableByteView(scratch.get(), kLocalIndexPieceBytes), [&](ByteView piece) {
+            Status w = pack->writer->Write(at, piece);
+            at += int64_t(piece.size());
+            return w;
+          }));
+      FERRY_RETURN_IF_ERROR(pack->writer->Write(at, postamble));
+      pack->size += tail;
+      plain.resize(plain_len);
+      *local_plain = std::move(plain);
+      return Status::OK();
+    }
     if (pack->size + tail > pack->capacity) {
       // Rare: not enough room after the last content; move to a bigger buffer once.
       std::unique_ptr<uint8_t[]> bigger(new uint8_t[pack->size + tail]);
