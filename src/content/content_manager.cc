@@ -116,6 +116,7 @@ class PackedEntries {
 
   size_t size() const { return bytes_.size() / stride_; }
   bool empty() const { return bytes_.empty(); }
+  void reserve(size_t entries) { bytes_.reserve(entries * stride_); }
   size_t key_size() const { return key_size_; }
 
   // InvalidArgument if the ID's length is not this pack's (every content of a repository has
@@ -906,6 +907,11 @@ class ContentManagerImpl : public ContentManager {
   Result<std::unique_ptr<Pack>> NewPack(char kind, size_t first_content) {
     auto pack = std::make_unique<Pack>();
     pack->entries = PackedEntries(1 + format_.hash->output_size());
+    // Room for as many entries as the last pack of the class had, and a quarter more: a pack
+    // of small files then never grows its entries by copying (which left the 512 KiB it grew
+    // out of free in a heap arena), and reserved pages cost nothing until written.
+    const size_t expected = last_pack_entries_[kind == 'q' ? 1 : 0];
+    if (expected >= 4096) pack->entries.reserve(expected + expected / 4);
     uint8_t rnd[16];
     FERRY_RETURN_IF_ERROR(crypto::RandomBytes(MutableByteView(rnd, sizeof(rnd))));
     pack->id = std::string(1, kind) + HexEncode(ByteView(rnd, sizeof(rnd))) + "-" + session_id_;
@@ -935,6 +941,7 @@ class ContentManagerImpl : public ContentManager {
       return;
     }
     pack->sealed = true;
+    last_pack_entries_[cls] = pack->entries.size();
     ++uploads_in_progress_;
     Pack* p = pack.get();
     sealed_[p->id] = std::move(pack);
@@ -1304,6 +1311,7 @@ class ContentManagerImpl : public ContentManager {
   static constexpr int kMaxPacksAlive = 2;
   const bool streams_;  // storage_->streams_writes(): packs go to the store as they fill
   int packs_alive_[2] = {0, 0};
+  size_t last_pack_entries_[2] = {0, 0};  // per class, for NewPack's reservation
   std::condition_variable pack_cv_;
   std::condition_variable uploaded_cv_;
   Status upload_error_;
