@@ -162,7 +162,7 @@ enum class Target { kDiscard, kDiscardHeapPacks, kMemory, kFilesystemNone, kFile
 // so every 20 MiB pack buffer is fresh memory the kernel faults in and zeroes. The
 // kDiscardHeapPacks variant raises the threshold for its run, so packs reuse heap memory: the
 // difference is what that policy costs per byte written.
-constexpr int kFerryMmapThreshold = 1 << 20;
+constexpr int kFerryMmapThreshold = 256 << 10;  // as src/cli/main.cc
 
 constexpr int kGlibcTrimThreshold = 128 << 10;  // glibc's default, which ferry keeps
 

@@ -107,70 +107,103 @@ PendingEntry FromIndexEntry(const IndexEntry& i) {
 }
 
 // The pending entries of one pack, packed back to back: the ID's key (1 + hash size bytes: 17
-// for kopia's default 128-bit hashes, where a ContentId reserves 34), then the fields — 43 bytes
-// per entry for the default hash instead of a 64-byte PendingEntry. A pack of 1 KiB files holds
-// ~19 600 of them, and a backup keeps two or three such packs' entries.
+// for kopia's default 128-bit hashes, where a ContentId reserves 34), the offset, the original
+// length, and two bytes naming the entry's attributes (timestamp, compression, format version,
+// deleted) in a small table of the distinct ones — a pack's contents share a handful, written
+// in the same few seconds. Packed lengths follow from the offsets: a pack's contents lie back
+// to back. 27 bytes per entry for the default hash instead of a 64-byte PendingEntry: a pack of
+// 1 KiB files holds ~19 600 of them, and a backup keeps two such packs' entries at once.
 class PackedEntries {
  public:
+  // A pack is sealed before it needs more distinct attributes than this.
+  static constexpr size_t kMaxAttributes = 65535;
+
   explicit PackedEntries(size_t key_size) : key_size_(key_size), stride_(key_size + kFieldBytes) {}
 
   size_t size() const { return bytes_.size() / stride_; }
   bool empty() const { return bytes_.empty(); }
+  bool attributes_full() const { return attributes_.size() >= kMaxAttributes; }
   void reserve(size_t entries) { bytes_.reserve(entries * stride_); }
   size_t key_size() const { return key_size_; }
 
   // InvalidArgument if the ID's length is not this pack's (every content of a repository has
-  // the same hash length; an index could claim otherwise).
+  // the same hash length; an index could claim otherwise); Internal if the entry does not start
+  // where the previous one ends.
   Status push_back(const PendingEntry& e) {
     if (e.id.key_size() != key_size_) {
       return Status::InvalidArgument("content " + e.id.ToString() + " has a " + std::to_string(e.id.key_size()) +
                                      "-byte key where this repository's are " + std::to_string(key_size_));
     }
+    if (!empty() && e.pack_offset != end_) {
+      return Status::Internal("pack entry at offset " + std::to_string(e.pack_offset) + " does not follow the last (" +
+                              std::to_string(end_) + ")");
+    }
+    if (attributes_full()) return Status::Internal("pack entry attribute table is full");
+    const Attributes attr{e.timestamp, e.compression_header, e.format_version, e.deleted};
+    // The recent ones first: a pack's contents mostly share the last few (a duplicate further
+    // back only costs a table slot).
+    size_t a = attributes_.size();
+    for (size_t k = attributes_.size(); k-- > 0 && k + 4 >= attributes_.size();) {
+      if (attributes_[k] == attr) {
+        a = k;
+        break;
+      }
+    }
+    if (a == attributes_.size()) attributes_.push_back(attr);
     const size_t at = bytes_.size();
     bytes_.resize(at + stride_);
     uint8_t* p = bytes_.data() + at;
     e.id.WriteKey(p);
     p += key_size_;
-    const uint32_t fields[4] = {e.pack_offset, e.packed_length, e.original_length, e.compression_header};
-    std::memcpy(p, fields, sizeof(fields));
-    std::memcpy(p + 16, &e.timestamp, 8);
-    p[24] = e.format_version;
-    p[25] = e.deleted ? 1 : 0;
+    std::memcpy(p, &e.pack_offset, 4);
+    std::memcpy(p + 4, &e.original_length, 4);
+    const uint16_t a16 = uint16_t(a);
+    std::memcpy(p + 8, &a16, 2);
+    end_ = e.pack_offset + e.packed_length;
     return Status::OK();
   }
 
   ContentId id(size_t i) const { return ContentId::FromWrittenKey(Key(i), key_size_); }
-  uint32_t pack_offset(size_t i) const { return Field(i, 0); }
-  uint32_t packed_length(size_t i) const { return Field(i, 1); }
+  uint32_t pack_offset(size_t i) const { return Field32(i, 0); }
+  uint32_t packed_length(size_t i) const { return (i + 1 < size() ? pack_offset(i + 1) : end_) - pack_offset(i); }
 
   PendingEntry at(size_t i) const {
     PendingEntry e;
     e.id = id(i);
-    const uint8_t* p = Key(i) + key_size_;
-    uint32_t fields[4];
-    std::memcpy(fields, p, sizeof(fields));
-    e.pack_offset = fields[0];
-    e.packed_length = fields[1];
-    e.original_length = fields[2];
-    e.compression_header = fields[3];
-    std::memcpy(&e.timestamp, p + 16, 8);
-    e.format_version = p[24];
-    e.deleted = p[25] != 0;
+    e.pack_offset = pack_offset(i);
+    e.packed_length = packed_length(i);
+    e.original_length = Field32(i, 4);
+    uint16_t a;
+    std::memcpy(&a, Key(i) + key_size_ + 8, 2);
+    const Attributes& attr = attributes_[a];
+    e.timestamp = attr.timestamp;
+    e.compression_header = attr.compression_header;
+    e.format_version = attr.format_version;
+    e.deleted = attr.deleted;
     return e;
   }
 
  private:
-  static constexpr size_t kFieldBytes = 4 * 4 + 8 + 2;
+  struct Attributes {
+    int64_t timestamp;
+    uint32_t compression_header;
+    uint8_t format_version;
+    bool deleted;
+    friend bool operator==(const Attributes&, const Attributes&) = default;
+  };
+  static constexpr size_t kFieldBytes = 4 + 4 + 2;
   const uint8_t* Key(size_t i) const { return bytes_.data() + i * stride_; }
-  uint32_t Field(size_t i, size_t k) const {
+  uint32_t Field32(size_t i, size_t byte) const {
     uint32_t v;
-    std::memcpy(&v, Key(i) + key_size_ + 4 * k, 4);
+    std::memcpy(&v, Key(i) + key_size_ + byte, 4);
     return v;
   }
 
   size_t key_size_;
   size_t stride_;
   std::vector<uint8_t> bytes_;
+  std::vector<Attributes> attributes_;
+  uint32_t end_ = 0;  // where the last entry ends
 };
 
 // An entry's ID by its index, for a pack's PackIdTable.
@@ -407,7 +440,9 @@ class ContentManagerImpl : public ContentManager {
           SealLocked(cls, &to_upload);
         }
         if (pack && pack->size + need > pack->capacity) SealLocked(cls, &to_upload);
-        if (pack && pack->entries.size() >= PackIdTable::kMaxEntries) SealLocked(cls, &to_upload);
+        if (pack && (pack->entries.size() >= PackIdTable::kMaxEntries || pack->entries.attributes_full())) {
+          SealLocked(cls, &to_upload);
+        }
         if (!to_upload.empty()) {
           // Upload what this writer sealed before waiting for room: it may be the room.
           lock.unlock();
