@@ -142,6 +142,19 @@ def files_report(data):
               f" | {fmt('incr_wall', median(d['incr_wall']), 0, files)} | {fmt('incr_rss', median(d['incr_rss']), 0)}"
               f" | {fmt('repo_first', median(d['repo_first']), 0)} |")
     print()
+    # Flatness (issue 4: within ±20 % from the fewest files to the most), per variant, in KiB.
+    for variant in sorted({v.split("/")[0] for v in labels}):
+        counts = sorted(int(v.split("/")[1]) for v in labels if v.startswith(variant + "/"))
+        if len(counts) < 2:
+            continue
+        lo, hi = data[f"{variant}/{counts[0]}"], data[f"{variant}/{counts[-1]}"]
+        for key, what in (("first_rss", "first backup"), ("incr_rss", "unchanged second backup")):
+            a, b = median(lo[key]), median(hi[key])
+            if a and b:
+                print(f"- {variant}, {what}: max RSS {a / 1024:.1f} MiB at {counts[0]:,} files, "
+                      f"{b / 1024:.1f} MiB at {counts[-1]:,} files: {b / a:.2f}x "
+                      f"({'within' if abs(b / a - 1) <= 0.2 else 'outside'} ±20 %)")
+    print()
     load_line(data, labels)
     disk_lines(data)
 
