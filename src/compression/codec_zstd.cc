@@ -160,11 +160,16 @@ int CappedHashLog(int hash_log, size_t input_size) {
   return std::min(hash_log, std::max(ZSTD_HASHLOG_MIN + 6, log2 - 4));
 }
 
-Status SetParameters(ZSTD_CCtx* cctx, const Profile& prof, size_t input_size) {
+// The window of metadata (compression.h's Payload::kMetadata): the block size follows the
+// window below 128 KiB, and the context's sequence buffers follow the block size.
+constexpr int kSmallWindowLog = 16;
+
+Status SetParameters(ZSTD_CCtx* cctx, const Profile& prof, size_t input_size, bool small_window) {
   std::vector<Param> params = {{ZSTD_c_compressionLevel, prof.level}, {ZSTD_c_checksumFlag, 1}};
   params.insert(params.end(), prof.params.begin(), prof.params.end());
   for (Param& param : params) {
     if (param.name == ZSTD_c_hashLog) param.value = CappedHashLog(param.value, input_size);
+    if (param.name == ZSTD_c_windowLog && small_window) param.value = std::min(param.value, kSmallWindowLog);
   }
   if (prof.ldm) {
     params.push_back({ZSTD_c_enableLongDistanceMatching, 1});
@@ -193,12 +198,12 @@ void ZstdReleaseIdleContexts() {
   DCtxPool::Instance().ReleaseIdle();
 }
 
-Status ZstdCompress(ZstdProfile profile, ByteView input, Bytes* out) {
+Status ZstdCompress(ZstdProfile profile, ByteView input, Bytes* out, bool small_window) {
   Borrowed<CCtxPool> borrowed;
   ZSTD_CCtx* cctx = borrowed.get();
   if (cctx == nullptr) return Status::Internal("zstd: cannot allocate a compression context");
   ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-  FERRY_RETURN_IF_ERROR(SetParameters(cctx, ProfileFor(profile), input.size()));
+  FERRY_RETURN_IF_ERROR(SetParameters(cctx, ProfileFor(profile), input.size(), small_window));
 
   const size_t start = out->size();
   out->resize(start + ZSTD_compressBound(input.size()));

@@ -13,7 +13,8 @@ namespace ferry::compression::internal {
 
 // zstd (codec_zstd.cc). `profile` selects ferry's parameters for kopia's four zstd names.
 enum class ZstdProfile { kFastest, kDefault, kBetter, kBest };
-Status ZstdCompress(ZstdProfile profile, ByteView input, Bytes* out);
+// small_window: a 64 KiB window (metadata, see compression.h's Payload).
+Status ZstdCompress(ZstdProfile profile, ByteView input, Bytes* out, bool small_window = false);
 // Accepts any number of concatenated frames (and skippable frames); an empty stream is valid
 // (kopia's zstd writer emits nothing at all for empty input).
 Status ZstdDecompress(ByteView input, Bytes* out, size_t max_output);

@@ -91,7 +91,7 @@ const Entry* FindByName(std::string_view name) {
   return nullptr;
 }
 
-Status CompressEntry(const Entry& e, ByteView input, Bytes* out) {
+Status CompressEntry(const Entry& e, ByteView input, Bytes* out, Payload payload = Payload::kData) {
   out->clear();
   const HeaderId id = e.info.header_id;
   out->push_back(static_cast<uint8_t>(id >> 24));
@@ -107,7 +107,7 @@ Status CompressEntry(const Entry& e, ByteView input, Bytes* out) {
       s = internal::DeflateCompress(e.level, input, out);
       break;
     case Family::kZstd:
-      s = internal::ZstdCompress(static_cast<ZstdProfile>(e.level), input, out);
+      s = internal::ZstdCompress(static_cast<ZstdProfile>(e.level), input, out, payload == Payload::kMetadata);
       break;
     case Family::kS2:
       s = internal::S2Compress(input, out);
@@ -161,14 +161,14 @@ Status Compress(std::string_view name, ByteView input, Bytes* out) {
   return CompressEntry(*e, input, out);
 }
 
-Status Compress(HeaderId id, ByteView input, Bytes* out) {
+Status Compress(HeaderId id, ByteView input, Bytes* out, Payload payload) {
   const Entry* e = FindById(id);
   if (e == nullptr) {
     out->clear();
     return Status::InvalidArgument("unknown compression header ID " + HexId(id) +
                                    "; known: " + KnownIds());
   }
-  return CompressEntry(*e, input, out);
+  return CompressEntry(*e, input, out, payload);
 }
 
 void ReleaseIdleContexts() { internal::ZstdReleaseIdleContexts(); }

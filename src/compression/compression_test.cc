@@ -280,6 +280,36 @@ TEST(CompressionTest, ZstdFramesCarryChecksumAndSize) {
   }
 }
 
+// Metadata is compressed with a 64 KiB window (a smaller context): the frame says so, every
+// decoder reads it back, and directory-like JSON compresses as well as with the data window.
+TEST(CompressionTest, MetadataUsesASmallWindow) {
+  std::string json = "{\"stream\":\"kopia:directory\",\"entries\":[";
+  for (int i = 0; i < 1000; ++i) {
+    json += (i ? "," : "") + std::string("{\"name\":\"f") + std::to_string(1000000 + i * 7919) +
+            "\",\"type\":\"f\",\"mode\":\"0644\",\"size\":1024,\"mtime\":\"2026-12-06T18:27:44." +
+            std::to_string(100000000 + i * 104729) + "Z\",\"obj\":\"" + HexEncode(ProseText(16, uint32_t(i))) + "\"}";
+  }
+  json += "]}";
+  const Bytes input(json.begin(), json.end());
+  for (const char* name : {"zstd", "zstd-fastest", "zstd-better-compression", "zstd-best-compression"}) {
+    auto info = CompressorByName(name);
+    ASSERT_TRUE(info.ok());
+    Bytes data, metadata, back;
+    ASSERT_TRUE(Compress(info->header_id, input, &data, Payload::kData).ok()) << name;
+    ASSERT_TRUE(Compress(info->header_id, input, &metadata, Payload::kMetadata).ok()) << name;
+    EXPECT_EQ(PeekHeaderId(metadata).value(), info->header_id);
+    ASSERT_TRUE(Decompress(metadata, &back).ok()) << name;
+    EXPECT_TRUE(back == input) << name;
+    EXPECT_LE(metadata.size(), data.size() * 105 / 100) << name;
+    const uint8_t* frame = metadata.data() + 4;
+    const uint8_t fhd = frame[4];
+    ASSERT_EQ((fhd >> 5) & 1, 0) << name << ": a window descriptor, the window smaller than the input";
+    const uint8_t wd = frame[5];
+    const uint64_t base = uint64_t{1} << (10 + (wd >> 3));
+    EXPECT_EQ(base + base / 8 * (wd & 7), 64u << 10) << name;
+  }
+}
+
 TEST(CompressionTest, GzipOutputIsOneStandardMember) {
   Bytes input = ProseText(300000, 6);
   for (const char* name : {"gzip", "gzip-best-speed", "pgzip", "pgzip-best-compression"}) {

@@ -368,7 +368,8 @@ class ContentManagerImpl : public ContentManager {
     ByteView payload = data;
     uint32_t used_compression = 0;
     if (compression != compression::kNoCompression) {
-      FERRY_RETURN_IF_ERROR(compression::Compress(compression, data, &compressed));
+      FERRY_RETURN_IF_ERROR(compression::Compress(
+          compression, data, &compressed, prefix ? compression::Payload::kMetadata : compression::Payload::kData));
       if (compressed.size() < data.size()) {
         payload = compressed;
         used_compression = compression;
