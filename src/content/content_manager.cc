@@ -35,31 +35,30 @@ int64_t SystemNowSeconds() {
       .count();
 }
 
+// Copies the fields every form of an index entry has (all but the pack ID).
+template <typename To, typename From>
+To CopyEntryFields(const From& from) {
+  To to;
+  to.id = from.id;
+  to.pack_offset = from.pack_offset;
+  to.packed_length = from.packed_length;
+  to.original_length = from.original_length;
+  to.timestamp = from.timestamp;
+  to.deleted = from.deleted;
+  to.compression_header = from.compression_header;
+  to.format_version = from.format_version;
+  return to;
+}
+
 ContentInfo ToInfo(const IndexEntry& e) {
-  ContentInfo i;
-  i.id = e.id;
+  ContentInfo i = CopyEntryFields<ContentInfo>(e);
   i.pack_blob_id = std::string(e.pack_blob_id);
-  i.pack_offset = e.pack_offset;
-  i.packed_length = e.packed_length;
-  i.original_length = e.original_length;
-  i.timestamp = e.timestamp;
-  i.deleted = e.deleted;
-  i.compression_header = e.compression_header;
-  i.format_version = e.format_version;
   return i;
 }
 
 IndexEntry FromInfo(const ContentInfo& i) {
-  IndexEntry e;
-  e.id = i.id;
-  e.pack_blob_id = i.pack_blob_id;
-  e.pack_offset = i.pack_offset;
-  e.packed_length = i.packed_length;
-  e.original_length = i.original_length;
-  e.timestamp = i.timestamp;
-  e.deleted = i.deleted;
-  e.compression_header = i.compression_header;
-  e.format_version = i.format_version;
+  IndexEntry e = CopyEntryFields<IndexEntry>(i);
+  e.pack_blob_id = i.pack_blob_id;  // the view lives as long as `i`
   return e;
 }
 
@@ -80,31 +79,8 @@ struct PendingEntry {
   int64_t timestamp = 0;
 };
 
-PendingEntry ToPending(const ContentInfo& i) {
-  PendingEntry e;
-  e.id = i.id;
-  e.format_version = i.format_version;
-  e.deleted = i.deleted;
-  e.pack_offset = i.pack_offset;
-  e.packed_length = i.packed_length;
-  e.original_length = i.original_length;
-  e.compression_header = i.compression_header;
-  e.timestamp = i.timestamp;
-  return e;
-}
-
-PendingEntry FromIndexEntry(const IndexEntry& i) {
-  PendingEntry e;
-  e.id = i.id;
-  e.format_version = i.format_version;
-  e.deleted = i.deleted;
-  e.pack_offset = i.pack_offset;
-  e.packed_length = i.packed_length;
-  e.original_length = i.original_length;
-  e.compression_header = i.compression_header;
-  e.timestamp = i.timestamp;
-  return e;
-}
+PendingEntry ToPending(const ContentInfo& i) { return CopyEntryFields<PendingEntry>(i); }
+PendingEntry FromIndexEntry(const IndexEntry& e) { return CopyEntryFields<PendingEntry>(e); }
 
 // The pending entries of one pack, packed back to back: the ID's key (1 + hash size bytes: 17
 // for kopia's default 128-bit hashes, where a ContentId reserves 34), the offset, the original
@@ -213,16 +189,8 @@ auto KeyOf(const PackedEntries& entries) {
 
 // pack must outlive the returned entry.
 IndexEntry ToIndexEntry(const PendingEntry& p, std::string_view pack) {
-  IndexEntry e;
-  e.id = p.id;
+  IndexEntry e = CopyEntryFields<IndexEntry>(p);
   e.pack_blob_id = pack;
-  e.pack_offset = p.pack_offset;
-  e.packed_length = p.packed_length;
-  e.original_length = p.original_length;
-  e.timestamp = p.timestamp;
-  e.deleted = p.deleted;
-  e.compression_header = p.compression_header;
-  e.format_version = p.format_version;
   return e;
 }
 
@@ -237,7 +205,9 @@ ContentInfo ToInfo(const PendingEntry& p, const std::string& pack) {
 template <typename Ref, typename IdOf, typename EntryOf>
 Result<Bytes> BuildIndex(std::vector<Ref>* refs, IdOf id_of, EntryOf entry_of, int version, size_t spare_capacity = 0) {
   std::sort(refs->begin(), refs->end(), [&](const Ref& a, const Ref& b) {
-    if (id_of(a) != id_of(b)) return id_of(a) < id_of(b);
+    const auto& ida = id_of(a);  // by value or by reference, whatever id_of returns
+    const auto& idb = id_of(b);
+    if (ida != idb) return ida < idb;
     return Supersedes(entry_of(b), entry_of(a));  // the winner first
   });
   refs->erase(std::unique(refs->begin(), refs->end(), [&](const Ref& a, const Ref& b) { return id_of(a) == id_of(b); }),
