@@ -11,6 +11,10 @@
 #               (skipped when restic is not installed). Default: none,flush,restic.
 #   --files=N[,N...]  instead of the 1 GiB dataset, N files of 1 KiB (random) in 1000 dirs;
 #               first backup and an unchanged second backup, to show max RSS does not grow with N.
+#   --no-warm   skip the memory warm-up. By default 4 GiB are written to a file and deleted
+#               first: on this VM kind, guest memory the host has taken back is slow to touch
+#               again (page-cache writes at ~0.4 GB/s cold, ~5 GB/s warm), which doubled
+#               restore times from one run to the next (docs/performance.md).
 #
 # Everything lives under $BENCH_DIR (default /tmp/ferry-bench): the dataset (generated once,
 # reused while its checksum matches), a working copy per run, repositories (removed after each
@@ -25,6 +29,7 @@ FERRY=$ROOT/build/ferry
 RUNS=3
 VARIANTS=none,flush,restic
 FILES=
+WARM=1
 # gen-dataset.sh checksum of the unmutated dataset (peers.md, "Dataset").
 DATASET_SUM=f6a9a3f62119ca4b698b1b7f9e817d75cebaa25b759c43c727b4c1d3d62225bb
 
@@ -34,7 +39,8 @@ for arg in "$@"; do
     --ferry=*) FERRY=$(realpath "${arg#*=}") ;;
     --variants=*) VARIANTS=${arg#*=} ;;
     --files=*) FILES=${arg#*=} ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --no-warm) WARM=0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -212,6 +218,12 @@ done
 mkdir -p "$TMP"
 echo "ferry: $FERRY ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo ?)); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 disk_ceiling
+if [ $WARM = 1 ]; then
+  rate=$(dd if=/dev/zero of="$BENCH_DIR/warm.tmp" bs=4M count=1024 2>&1 | awk -F', ' '/copied/ { print $NF }')
+  rm -f "$BENCH_DIR/warm.tmp"
+  record disk 0 warm_up "$rate"
+  echo "memory warm-up: 4 GiB written and deleted at $rate"
+fi
 
 if [ -n "$FILES" ]; then
   IFS=, read -ra counts <<< "$FILES"

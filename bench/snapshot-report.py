@@ -77,6 +77,9 @@ def disk_lines(data):
         vals = data.get("disk", {}).get(key)
         if vals:
             print(f"- disk ceiling, `dd bs=4M count=256` {label}: {', '.join(vals)}")
+    vals = data.get("disk", {}).get("warm_up")
+    if vals:
+        print(f"- memory warm-up before the runs, 4 GiB written and deleted: {', '.join(vals)}")
 
 
 def load_line(data, variants):
