@@ -2,7 +2,8 @@
 # S3 backend benchmark: ferry's S3Storage uploading and downloading ~1 GB of pack-sized blobs
 # (50 x 20 MiB, random) to moto on a loopback port, with 1, 4 and 16 requests in flight.
 # Reports MB/s and ferry's own CPU seconds per GB (getrusage of the benchmark process only; moto's
-# CPU time is printed separately), for put, get into a reused buffer, get into new buffers and
+# CPU time is printed separately), for put (the body's CRC-32C given, as the content layer gives a
+# pack's), put-crc (the store computing it), get into a reused buffer, get into new buffers and
 # put of a body already in the CPU cache, next to references measured on the same data (CRC-32C,
 # memcpy, SHA-256, MD5, and the kernel's cost of a plain loopback TCP connection). Against moto
 # the server (Python) is the bottleneck, so the MB/s figures describe moto; CPU-s/GB is what
@@ -10,7 +11,7 @@
 #
 # Usage:
 #   bench/s3-bench.sh [--build=build] [--blobs=50] [--blob-mib=20 | --blob-kib=N] [--concurrency=1,4,16]
-#                     [--phases=get,get-new[,put-hot]]
+#                     [--phases=get,get-new,put-crc[,put-hot]]
 #
 #   --build   the CMake build directory holding src/blob/s3_benchmark
 #             (cmake --build BUILD --target s3_benchmark)

@@ -144,7 +144,10 @@ Status FaultInjectingStorage::DoPutBlob(std::string_view id, ByteView data,
   if (!data.empty()) {
     auto keep = static_cast<size_t>(std::floor(static_cast<double>(data.size()) * d.torn_fraction));
     keep = std::min(keep, data.size() - 1);
-    Status s = inner_->PutBlob(id, data.first(keep), options);
+    // A torn write is one the store took: the caller's CRC of the whole body does not go with it.
+    PutOptions torn = options;
+    torn.body_crc32c.reset();
+    Status s = inner_->PutBlob(id, data.first(keep), torn);
     if (!s.ok()) return s;
   }
   return Status::IOError("injected torn write of blob " + std::string(id));

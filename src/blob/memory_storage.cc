@@ -1,5 +1,7 @@
 #include "blob/memory_storage.h"
 
+#include "compression/crc32c.h"
+
 #include <chrono>
 #include <mutex>
 #include <utility>
@@ -49,7 +51,12 @@ int64_t MemoryStorage::Now() const {
       .count();
 }
 
-Status MemoryStorage::DoPutBlob(std::string_view id, ByteView data, const PutOptions&) {
+Status MemoryStorage::DoPutBlob(std::string_view id, ByteView data, const PutOptions& options) {
+  // As S3 does with x-amz-checksum-crc32c: a body that does not match the CRC it came with is
+  // refused (BadDigest), which is how tests catch a wrong CRC from the content layer.
+  if (options.body_crc32c && *options.body_crc32c != compression::crc32c::Value(data.data(), data.size())) {
+    return Status::Corruption("blob " + std::string(id) + ": the body does not match its CRC-32C (BadDigest)");
+  }
   // Copy outside the lock: large blobs must not stall readers.
   auto copy = std::make_shared<const Bytes>(data.begin(), data.end());
   std::unique_lock lock(mu_);

@@ -17,7 +17,7 @@
 
 namespace ferry::blob {
 
-class MemoryStorage final : public Storage {
+class MemoryStorage : public Storage {
  public:
   // Returns "now" in Unix nanoseconds.
   using Clock = std::function<int64_t()>;

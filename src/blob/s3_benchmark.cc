@@ -4,22 +4,26 @@
 //
 //   s3_benchmark --endpoint=127.0.0.1:PORT --bucket=B [--prefix=P] [--blobs=50]
 //                [--blob-mib=20 | --blob-kib=N]
-//                [--concurrency=1,4,16] [--phases=get,get-new[,put-hot]] [--region=R]
+//                [--concurrency=1,4,16] [--phases=get,get-new,put-crc[,put-hot]] [--region=R]
 //                [--tls [--ca-cert=PEM]]
 //   credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN)
 //
-// For each concurrency level: PUT every blob (c threads pulling from one queue); GET every blob
+// For each concurrency level: PUT every blob (c threads pulling from one queue) with its CRC-32C
+// given, as the content layer gives a pack's (computed while it encrypts the pack's contents,
+// in the cache: hashing and encryption's part, so computed here before the clock starts);
+// "put-crc": PUT every blob again, the store computing the CRC-32C from the body in memory (a
+// caller without it); GET every blob
 // back twice, "get" into one buffer per thread reused blob after blob and "get-new" into a new
 // buffer per blob (length and three 4 KiB samples compared, blob 0 in full: ~0.002 CPU-s/GB);
 // then DELETE them; on request ("put-hot") blob 0 put under every name (its body in the CPU
-// cache) and those deleted. --phases picks which of get, get-new, put-hot run. Timed: wall clock and
+// cache) and those deleted. --phases picks which of get, get-new, put-crc, put-hot run. Timed: wall clock and
 // getrusage(RUSAGE_SELF) user + system time of this
 // process only — against moto the server is the bottleneck, so MB/s says more about moto than
 // about ferry, while CPU-s/GB is ferry's cost. Minor page faults are printed too. The blobs are
 // generated (xorshift, distinct per blob) before anything is timed.
 //
-// Also printed, for reference, measured alone on the same data: CRC-32C (every PUT computes it
-// for x-amz-checksum-crc32c), one memcpy of every byte, SHA-256, MD5, and the kernel's cost of
+// Also printed, for reference, measured alone on the same data: CRC-32C (of the body in memory,
+// as "put-crc" computes it for x-amz-checksum-crc32c), one memcpy of every byte, SHA-256, MD5, and the kernel's cost of
 // moving the bytes through a loopback TCP connection without HTTP (MeasureSocketFloor).
 //
 // MB and GB are 10^6 and 10^9 bytes.
@@ -239,7 +243,7 @@ int main(int argc, char** argv) {
   o.prefix = "s3bench-" + std::to_string(getpid()) + "-";
   int blobs = 50, blob_kib = 20 << 10;
   std::vector<int> levels = {1, 4, 16};
-  std::string phases = "get,get-new";  // which phases run after the puts (put-hot: on request)
+  std::string phases = "get,get-new,put-crc";  // which phases run after the puts (put-hot: on request)
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&](const char* flag) -> const char* {
@@ -259,7 +263,7 @@ int main(int argc, char** argv) {
     else if (const char* v10 = val("--ca-cert=")) o.ca_cert_file = v10;
     else {
       std::fprintf(stderr, "unknown argument %s\nusage: %s --endpoint=HOST:PORT --bucket=B [--prefix=P] "
-                   "[--blobs=50] [--blob-mib=20 | --blob-kib=N] [--concurrency=1,4,16] [--phases=get,get-new,put-hot] "
+                   "[--blobs=50] [--blob-mib=20 | --blob-kib=N] [--concurrency=1,4,16] [--phases=get,get-new,put-crc,put-hot] "
                    "[--region=R] [--tls [--ca-cert=PEM]]\n",
                    a.c_str(), argv[0]);
       return 2;
@@ -288,6 +292,11 @@ int main(int argc, char** argv) {
   for (int i = 0; i < blobs; ++i) {
     data[i].resize(size);
     FillRandom(data[i].data(), size, uint64_t(i) + 1);
+  }
+  // What the content layer hands over with a pack (PutOptions::body_crc32c).
+  std::vector<PutOptions> with_crc(blobs);
+  for (int i = 0; i < blobs; ++i) {
+    with_crc[i].body_crc32c = ferry::compression::crc32c::Value(data[i].data(), size);
   }
   std::printf("s3_benchmark: %d blobs x %d KiB = %.1f MB, endpoint %s, bucket %s, prefix %s\n", blobs,
               blob_kib, double(total) / 1e6, s.endpoint_url().c_str(), o.bucket.c_str(), o.prefix.c_str());
@@ -341,9 +350,17 @@ int main(int argc, char** argv) {
   for (int c : levels) {
     if (c <= 0) continue;
     S3Stats s0 = s.stats();
-    Phase put = Run(blobs, c, total, [&](int i, int) { return s.PutBlob(id_of(i), data[i]); });
+    Phase put = Run(blobs, c, total, [&](int i, int) { return s.PutBlob(id_of(i), data[i], with_crc[i]); });
     S3Stats s1 = s.stats();
     Report("put", c, put, s0, s1);
+    // The same blobs again, the store computing each CRC-32C from the body in memory.
+    Phase put_crc;
+    if (HasItem(phases, "put-crc")) {
+      put_crc = Run(blobs, c, total, [&](int i, int) { return s.PutBlob(id_of(i), data[i]); });
+      S3Stats sc = s.stats();
+      Report("put-crc", c, put_crc, s1, sc);
+      s1 = sc;
+    }
 
     // Two ways to read: into one buffer per thread, reused blob after blob (what a reader that
     // keeps its buffer pays: the transfer alone), and into a new buffer per blob (what a reader
@@ -393,7 +410,7 @@ int main(int argc, char** argv) {
       Phase del_hot = Run(blobs, c, 0, [&](int i, int) { return s.DeleteBlob(id_of(i)); });
       put_hot.failures += del_hot.failures;
     }
-    failed += put.failures + get.failures + get_new.failures + del.failures + put_hot.failures;
+    failed += put.failures + put_crc.failures + get.failures + get_new.failures + del.failures + put_hot.failures;
     if (del.failures) std::printf("delete failed: %s\n", del.first_error.c_str());
   }
   S3Stats st = s.stats();

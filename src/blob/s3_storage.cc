@@ -18,8 +18,7 @@ namespace ferry::blob {
 namespace {
 
 // x-amz-checksum-crc32c: the big-endian CRC-32C of the body, base64 (S3 checks it on PUT).
-std::string Crc32cBase64(ByteView data) {
-  uint32_t crc = compression::crc32c::Value(data.data(), data.size());
+std::string Crc32cBase64(uint32_t crc) {
   uint8_t be[4] = {uint8_t(crc >> 24), uint8_t(crc >> 16), uint8_t(crc >> 8), uint8_t(crc)};
   return Base64Encode(ByteView(be, 4));
 }
@@ -470,7 +469,9 @@ Status S3Storage::DoPutBlob(std::string_view id, ByteView data, const PutOptions
   // still needs Content-MD5, so it is sent when retention is asked for.
   c.payload_sha256 = "UNSIGNED-PAYLOAD";
   c.headers.emplace_back("Content-Type", "application/x-kopia");
-  c.headers.emplace_back("x-amz-checksum-crc32c", Crc32cBase64(data));
+  c.headers.emplace_back("x-amz-checksum-crc32c",
+                         Crc32cBase64(options.body_crc32c ? *options.body_crc32c
+                                                          : compression::crc32c::Value(data.data(), data.size())));
   if (options.retention_period_seconds != 0) c.headers.emplace_back("Content-MD5", Md5Base64(data));
   if (std::string sc = StorageClassFor(id); !sc.empty()) {
     c.headers.emplace_back("x-amz-storage-class", sc);
@@ -662,7 +663,7 @@ Status S3Storage::PutObject(std::string_view key, ByteView data) {
   c.body = data;
   c.payload_sha256 = "UNSIGNED-PAYLOAD";
   c.headers.emplace_back("Content-Type", "application/octet-stream");
-  c.headers.emplace_back("x-amz-checksum-crc32c", Crc32cBase64(data));
+  c.headers.emplace_back("x-amz-checksum-crc32c", Crc32cBase64(compression::crc32c::Value(data.data(), data.size())));
   FERRY_ASSIGN_OR_RETURN(HttpResponse resp, Execute(c));
   if (!IsSuccess(resp.status)) return ErrorFor(resp, c, "");
   return Status::OK();

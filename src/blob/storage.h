@@ -29,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,12 @@ struct PutOptions {
   // Stores without object lock (filesystem, memory) ignore these.
   std::string retention_mode;
   int64_t retention_period_seconds = 0;
+
+  // The CRC-32C of the body, when the caller already has it (the content layer computes it while
+  // a pack's bytes are in the CPU cache): S3 sends it as x-amz-checksum-crc32c instead of
+  // reading the whole body from memory once more before sending it. The store still rejects a
+  // body that does not match it (S3 answers BadDigest; the memory store checks it too).
+  std::optional<uint32_t> body_crc32c;
 
   bool HasRetention() const { return !retention_mode.empty() || retention_period_seconds != 0; }
 };

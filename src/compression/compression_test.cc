@@ -966,6 +966,27 @@ TEST(Crc32cTest, InterleavedBlocksAgreeWithPortable) {
   }
 }
 
+// Combine(Value(A), Value(B), |B|) is Value(A || B) for every split, empty parts included,
+// and for lengths whose bits reach past the low powers (a 5 MiB B).
+TEST(Crc32cTest, CombineEqualsTheCrcOfTheConcatenation) {
+  const Bytes data = RandomBytes(5 << 20, 23);
+  const uint8_t* p = data.data();
+  for (size_t n : {0u, 1u, 9u, 1000u, 65536u, 200003u, 5u << 20}) {
+    const uint32_t whole = crc32c::Value(p, n);
+    for (size_t split : {size_t{0}, n / 7, n / 2, n - std::min<size_t>(n, 1), n}) {
+      const uint32_t a = crc32c::Value(p, split), b = crc32c::Value(p + split, n - split);
+      EXPECT_EQ(crc32c::Combine(a, b, n - split), whole) << n << " " << split;
+    }
+  }
+  // Three parts, combined left to right.
+  const uint32_t abc = crc32c::Combine(crc32c::Combine(crc32c::Value(p, 3), crc32c::Value(p + 3, 4000), 4000),
+                                       crc32c::Value(p + 4003, 70000), 70000);
+  EXPECT_EQ(abc, crc32c::Value(p, 74003));
+  // A known value: "123456789" in two parts.
+  const ByteView digits = AsBytes("123456789");
+  EXPECT_EQ(crc32c::Combine(crc32c::Value(digits.data(), 4), crc32c::Value(digits.data() + 4, 5), 5), 0xe3069283u);
+}
+
 TEST(Crc32cTest, MaskRoundTrips) {
   for (uint32_t v : {0u, 1u, 0xe3069283u, 0xffffffffu, 0x80000000u}) {
     EXPECT_EQ(crc32c::Unmask(crc32c::Mask(v)), v);

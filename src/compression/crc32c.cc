@@ -166,4 +166,43 @@ uint32_t Extend(uint32_t crc, const uint8_t* data, size_t n) {
   return HardwareAvailable() ? ExtendHardware(crc, data, n) : ExtendPortable(crc, data, n);
 }
 
+namespace {
+
+// a * b modulo the CRC polynomial, in the reflected bit order (x^0 is the top bit).
+uint32_t MultiplyModP(uint32_t a, uint32_t b) {
+  uint32_t product = 0;
+  for (uint32_t m = 1u << 31; m != 0; m >>= 1) {
+    if ((a & m) != 0) {
+      product ^= b;
+      if ((a & (m - 1)) == 0) break;
+    }
+    b = (b & 1) != 0 ? (b >> 1) ^ kPolynomial : b >> 1;
+  }
+  return product;
+}
+
+// x^(2^k) modulo the polynomial, k = 0..63 (x^(2^k) for k >= 64 is never needed: lengths are
+// below 2^61 bytes).
+std::array<uint32_t, 64> MakePowers() {
+  std::array<uint32_t, 64> powers{};
+  uint32_t p = 1u << 30;  // x^1
+  for (auto& v : powers) {
+    v = p;
+    p = MultiplyModP(p, p);
+  }
+  return powers;
+}
+}  // namespace
+
+uint32_t Combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b) {
+  static const std::array<uint32_t, 64> powers = MakePowers();
+  // x^(8 * len_b): the bits of len_b, from 2^3 on.
+  uint32_t shift = 1u << 31;  // x^0
+  uint64_t n = len_b;
+  for (size_t k = 3; n != 0 && k < powers.size(); ++k, n >>= 1) {
+    if ((n & 1) != 0) shift = MultiplyModP(powers[k], shift);
+  }
+  return MultiplyModP(shift, crc_a) ^ crc_b;
+}
+
 }  // namespace ferry::compression::crc32c

@@ -13,6 +13,11 @@ namespace ferry::compression::crc32c {
 uint32_t Extend(uint32_t crc, const uint8_t* data, size_t n);
 inline uint32_t Value(const uint8_t* data, size_t n) { return Extend(0, data, n); }
 
+// Returns the CRC-32C of A followed by B, given crc_a = Value(A), crc_b = Value(B) and B's
+// length (the CRC is linear over GF(2): A's register is advanced over len_b zero bytes).
+// Costs up to ~64 small polynomial products, whatever the lengths.
+uint32_t Combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
+
 // Snappy framing stores CRCs "masked" so that a CRC computed over data that itself contains
 // CRCs stays well distributed: rotate right by 15 and add a constant.
 inline uint32_t Mask(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }

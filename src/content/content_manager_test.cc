@@ -6,12 +6,15 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include "blob/fault_injecting_storage.h"
 #include "blob/filesystem_storage.h"
 #include "blob/memory_storage.h"
+#include "compression/crc32c.h"
 #include "content/encrypted_blob.h"
 #include "content/index_view.h"
 #include "content/pack_format.h"
@@ -606,6 +609,76 @@ TEST_F(ContentManagerTest, FailedPackUploadIsReportedAndNeverIndexed) {
   ASSERT_TRUE(fresh->IterateContents(true, [&](const ContentInfo& i) {
     return storage_->GetMetadata(i.pack_blob_id).status();
   }).ok());
+}
+
+// A memory store that keeps the CRC-32C each put came with (the memory store itself refuses a
+// body that does not match it, as S3 does).
+class CrcRecordingStorage : public blob::MemoryStorage {
+ public:
+  std::map<std::string, std::optional<uint32_t>> crcs;
+  std::mutex mu;
+
+ protected:
+  Status DoPutBlob(std::string_view id, ByteView data, const blob::PutOptions& options) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      crcs[std::string(id)] = options.body_crc32c;
+    }
+    return MemoryStorage::DoPutBlob(id, data, options);
+  }
+};
+
+// Not streaming (S3), a pack goes to the store with its CRC-32C, built from the CRCs of its large
+// contents taken as they were encrypted (in any order, by several threads) and its other bytes.
+// The store refusing a wrong CRC would fail the flush; the test also recomputes each one.
+TEST_F(ContentManagerTest, PacksGoToTheStoreWithTheirCrc32c) {
+  auto crc_store = std::make_shared<CrcRecordingStorage>();
+  auto cm = Open(crc_store.get(), 4 << 20);
+  std::vector<std::thread> threads;
+  std::vector<std::vector<std::pair<ContentId, Bytes>>> written(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      // Small and large contents mixed, large ones (over 128 KiB) between small ones.
+      for (uint32_t i = 0; i < 24; ++i) {
+        const size_t size = i % 3 == 0 ? (300 << 10) + i * 977 : 1000 + i * 37;
+        Bytes d = Data(size, uint32_t(t * 100) + i);
+        auto id = cm->WriteContent(d, 0, 0);
+        ASSERT_TRUE(id.ok()) << id.status().ToString();
+        written[size_t(t)].emplace_back(*id, std::move(d));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(cm->Flush().ok());
+  size_t packs = 0;
+  for (const auto& [id, crc] : crc_store->crcs) {
+    if (id[0] != 'p') continue;
+    ++packs;
+    ASSERT_TRUE(crc.has_value()) << id;
+    Bytes body;
+    ASSERT_TRUE(crc_store->GetBlob(id, 0, -1, &body).ok());
+    EXPECT_EQ(*crc, compression::crc32c::Value(body.data(), body.size())) << id;
+  }
+  EXPECT_GE(packs, 2u);  // ~10 MB in packs of 4 MiB
+  for (const auto& w : written) {
+    for (const auto& [id, d] : w) {
+      Bytes got;
+      ASSERT_TRUE(cm->GetContent(id, &got).ok());
+      EXPECT_EQ(got, d);
+    }
+  }
+}
+
+// The memory store, like S3, refuses a body whose CRC-32C is not the one it came with.
+TEST(MemoryStorageCrcTest, RefusesABodyThatDoesNotMatchItsCrc) {
+  blob::MemoryStorage store;
+  const Bytes body = Data(5000, 3);
+  blob::PutOptions options;
+  options.body_crc32c = compression::crc32c::Value(body.data(), body.size()) ^ 1;
+  EXPECT_EQ(store.PutBlob("pabc", body, options).code(), StatusCode::kCorruption);
+  EXPECT_EQ(store.GetMetadata("pabc").status().code(), StatusCode::kNotFound);
+  options.body_crc32c = compression::crc32c::Value(body.data(), body.size());
+  EXPECT_TRUE(store.PutBlob("pabc", body, options).ok());
 }
 
 TEST_F(ContentManagerTest, IndexBlobDecryptsWithIvFromItsName) {
