@@ -219,7 +219,9 @@ TEST_F(S3StorageTest, ObjectLockRetentionHeaders) {
   const std::string prefix = UniquePrefix("lock", "-");
   auto s = Open(moto_->OptionsFor("ferry-lock", prefix));
   ASSERT_NE(s, nullptr);
-  PutOptions lock{"GOVERNANCE", 3600};
+  PutOptions lock;
+  lock.retention_mode = "GOVERNANCE";
+  lock.retention_period_seconds = 3600;
   ASSERT_TRUE(s->PutBlob("p1", PatternBytes(100, 1), lock).ok());
   ASSERT_TRUE(s->PutBlob("q1", PatternBytes(100, 2)).ok());
   // (HEAD shows the lock; moto's GetObjectRetention is broken in server mode.)
@@ -232,7 +234,10 @@ TEST_F(S3StorageTest, ObjectLockRetentionHeaders) {
       "h = s3.head_object(Bucket='ferry-lock', Key='" + prefix + "q1')\n"
       "print('q1-locked' if 'ObjectLockMode' in h else 'q1-unlocked')\n");
   EXPECT_EQ(out, "GOVERNANCE True\nq1-unlocked\n");
-  EXPECT_EQ(s->PutBlob("p2", PatternBytes(1, 1), PutOptions{"governance", 60}).code(),
+  PutOptions lower_case;
+  lower_case.retention_mode = "governance";
+  lower_case.retention_period_seconds = 60;
+  EXPECT_EQ(s->PutBlob("p2", PatternBytes(1, 1), lower_case).code(),
             StatusCode::kInvalidArgument);
 }
 

@@ -289,12 +289,15 @@ constexpr size_t kStreamRunBytes = 256 << 10;
 constexpr size_t kDirectMinBytes = 64 << 10;
 constexpr size_t kDirectPieceBytes = 256 << 10;  // well inside the L2 cache
 
+// Sees the sealed bytes of a content as AppendToPack's fill writes them into the pack, in order.
+using SealedObserver = std::function<void(ByteView piece)>;
+
 // Where AppendToPack's fill_pieces sends a content's sealed bytes, in order.
 using PieceSink = std::function<Status(ByteView piece)>;
 
-// Not streaming, a content at least this large has its CRC-32C computed as soon as it is
-// encrypted, while still in the cache, and combined into the pack's (a combination costs
-// about as much as the CRC of ~20 KiB; smaller contents are simply read again).
+// Not streaming, a content at least this large has its CRC-32C computed piece by piece as it is
+// sealed into the pack, while each piece is in the cache, and combined into the pack's (a
+// combination costs about as much as the CRC of ~20 KiB; smaller contents are read again).
 constexpr size_t kCrcMinBytes = 128 << 10;
 
 // The CRC-32C of the whole pack: the contents' own CRCs combined, the rest read from buf.
@@ -390,7 +393,9 @@ class ContentManagerImpl : public ContentManager {
     // of a streaming store in pieces through this thread's scratch buffer to the pack file.
     auto appended = AppendToPack(
         info, /*skip_if_pending=*/true,
-        [&](MutableByteView room) { return format_.encryptor->EncryptInto(payload, id.PackIv(), room); },
+        [&](MutableByteView room, const SealedObserver& observe) {
+          return format_.encryptor->EncryptInto(payload, id.PackIv(), room, observe);
+        },
         [&](const PieceSink& sink) {
           thread_local std::unique_ptr<uint8_t[]> scratch(new uint8_t[kDirectPieceBytes]);
           return format_.encryptor->EncryptInPieces(payload, id.PackIv(),
@@ -419,7 +424,7 @@ class ContentManagerImpl : public ContentManager {
   // touched (no page faults, no zeroing, no release), and the bytes written come from a buffer
   // still in the CPU cache.
   Result<bool> AppendToPack(ContentInfo info, bool skip_if_pending,
-                            const std::function<Status(MutableByteView)>& fill,
+                            const std::function<Status(MutableByteView, const SealedObserver&)>& fill,
                             const std::function<Status(const PieceSink&)>& fill_pieces = {}) {
     const ContentId id = info.id;
     const size_t need = info.packed_length;
@@ -488,6 +493,7 @@ class ContentManagerImpl : public ContentManager {
     }
     const bool direct = fill_pieces && pack_ptr->writer && need >= kDirectMinBytes;
     Status filled, stored;
+    std::optional<uint32_t> content_crc;
     if (direct) {
       size_t at = offset;
       filled = fill_pieces([&](ByteView piece) -> Status {
@@ -498,11 +504,20 @@ class ContentManagerImpl : public ContentManager {
       // A failed write fails the pack (stream_error below), not the session.
       if (!stored.ok()) filled = Status::OK();
     } else {
-      filled = fill(MutableByteView(pack_ptr->buf.get() + offset, need));
-    }
-    std::optional<uint32_t> content_crc;
-    if (filled.ok() && !pack_ptr->writer && need >= kCrcMinBytes) {
-      content_crc = compression::crc32c::Value(pack_ptr->buf.get() + offset, need);
+      // The content's CRC for the pack's (PackCrc32c), taken from the pieces as they are sealed,
+      // or read back afterwards from a fill that does not observe (a copied content).
+      const bool want_crc = !pack_ptr->writer && need >= kCrcMinBytes;
+      uint32_t running = 0;
+      size_t observed = 0;
+      filled = fill(MutableByteView(pack_ptr->buf.get() + offset, need),
+                    want_crc ? SealedObserver([&](ByteView piece) {
+                      running = compression::crc32c::Extend(running, piece.data(), piece.size());
+                      observed += piece.size();
+                    })
+                             : SealedObserver());
+      if (filled.ok() && want_crc) {
+        content_crc = observed == need ? running : compression::crc32c::Value(pack_ptr->buf.get() + offset, need);
+      }
     }
     // A large content goes to the store straight away (pwrite of its own range, no waiting for
     // the contents before it), then its pages are released.
@@ -647,7 +662,7 @@ class ContentManagerImpl : public ContentManager {
     Bytes plain;
     FERRY_RETURN_IF_ERROR(DecodeContent(info, sealed, &plain));  // never copy damaged bytes
     info.timestamp = std::max(options_.now(), info.timestamp + 1);
-    auto appended = AppendToPack(info, /*skip_if_pending=*/!info.deleted, [&](MutableByteView room) {
+    auto appended = AppendToPack(info, /*skip_if_pending=*/!info.deleted, [&](MutableByteView room, const SealedObserver&) {
       std::memcpy(room.data(), sealed.data(), sealed.size());
       return Status::OK();
     });

@@ -90,6 +90,34 @@ Status AeadSeal(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView 
   return Status::OK();
 }
 
+Status AeadSealObserved(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad,
+                        ByteView plaintext, uint8_t* out, const SealedPieceObserver& observe) {
+  FERRY_RETURN_IF_ERROR(CheckSizes(key, nonce));
+  EVP_CIPHER_CTX* ctx = ThreadContext(algorithm);
+  if (ctx == nullptr || !Process(ctx, 1, key, nonce, aad, {}, nullptr)) {
+    return Status::Internal(OpenSslError("AEAD encryption failed"));
+  }
+  for (size_t done = 0; done < plaintext.size();) {
+    const size_t n = std::min(plaintext.size() - done, kObservedPieceBytes);
+    int out_len = 0;
+    // GCM and ChaCha20-Poly1305 are stream modes: every input byte comes out at once.
+    if (!EVP_CipherUpdate(ctx, out + done, &out_len, plaintext.data() + done, static_cast<int>(n)) ||
+        size_t(out_len) != n) {
+      return Status::Internal(OpenSslError("AEAD encryption failed"));
+    }
+    observe(ByteView(out + done, n));
+    done += n;
+  }
+  uint8_t* tag = out + plaintext.size();
+  int n = 0;
+  if (!EVP_CipherFinal_ex(ctx, tag, &n) ||
+      !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagSize), tag)) {
+    return Status::Internal(OpenSslError("AEAD encryption failed"));
+  }
+  observe(ByteView(tag, kAeadTagSize));
+  return Status::OK();
+}
+
 Status AeadSealInPieces(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad,
                         ByteView plaintext, MutableByteView scratch, size_t prefix,
                         const std::function<Status(ByteView piece)>& emit) {

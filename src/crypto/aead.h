@@ -27,6 +27,17 @@ inline constexpr size_t kAeadTagSize = 16;
 Status AeadSeal(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad,
                 ByteView plaintext, uint8_t* out);
 
+// Called with consecutive final pieces of a sealed output right after each is written, while it
+// is in the CPU cache (for a checksum of the output without reading it from memory again).
+using SealedPieceObserver = std::function<void(ByteView piece)>;
+// Pieces of at most this size are observed.
+inline constexpr size_t kObservedPieceBytes = 256 << 10;
+
+// AeadSeal that calls observe() on [out, out + plaintext.size() + kAeadTagSize) in consecutive
+// pieces of at most kObservedPieceBytes, each as soon as it is written (the tag last).
+Status AeadSealObserved(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad,
+                        ByteView plaintext, uint8_t* out, const SealedPieceObserver& observe);
+
 // AeadSeal's output (ciphertext, then the tag) produced through `scratch` in pieces, for outputs
 // written elsewhere as they are made (a large content straight into a pack file): the buffer
 // stays in the CPU cache and no output-sized memory is touched. emit() is called with

@@ -66,8 +66,8 @@ class HmacKeyedAeadEncryptor final : public Encryptor {
     return status;
   }
 
-  Status EncryptWithNonceInto(ByteView plaintext, ByteView iv, ByteView nonce,
-                              MutableByteView out) const override {
+  Status EncryptWithNonceInto(ByteView plaintext, ByteView iv, ByteView nonce, MutableByteView out,
+                              const std::function<void(ByteView piece)>& observe) const override {
     if (nonce.size() != kNonceSize) return Status::InvalidArgument("nonce must be 12 bytes");
     if (out.size() != kNonceSize + plaintext.size() + kTagSize) {
       return Status::InvalidArgument("EncryptInto: output must be plaintext size + 28 bytes");
@@ -75,7 +75,13 @@ class HmacKeyedAeadEncryptor final : public Encryptor {
     uint8_t key[kKeySize];
     key_deriver_.Mac(iv, key);
     std::memcpy(out.data(), nonce.data(), kNonceSize);
-    Status status = AeadSeal(aead_, ByteView(key, kKeySize), nonce, iv, plaintext, out.data() + kNonceSize);
+    Status status;
+    if (observe) {
+      observe(ByteView(out.data(), kNonceSize));
+      status = AeadSealObserved(aead_, ByteView(key, kKeySize), nonce, iv, plaintext, out.data() + kNonceSize, observe);
+    } else {
+      status = AeadSeal(aead_, ByteView(key, kKeySize), nonce, iv, plaintext, out.data() + kNonceSize);
+    }
     SecureWipe(key, sizeof(key));
     return status;
   }
@@ -141,9 +147,14 @@ Status Encryptor::Encrypt(ByteView plaintext, ByteView iv, Bytes* out) const {
 }
 
 Status Encryptor::EncryptInto(ByteView plaintext, ByteView iv, MutableByteView out) const {
+  return EncryptInto(plaintext, iv, out, {});
+}
+
+Status Encryptor::EncryptInto(ByteView plaintext, ByteView iv, MutableByteView out,
+                              const std::function<void(ByteView piece)>& observe) const {
   uint8_t nonce[kNonceSize];
   FERRY_RETURN_IF_ERROR(RandomBytes(MutableByteView(nonce, kNonceSize)));
-  return EncryptWithNonceInto(plaintext, iv, ByteView(nonce, kNonceSize), out);
+  return EncryptWithNonceInto(plaintext, iv, ByteView(nonce, kNonceSize), out, observe);
 }
 
 Status Encryptor::EncryptInPieces(ByteView plaintext, ByteView iv, MutableByteView scratch,

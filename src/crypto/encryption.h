@@ -35,8 +35,13 @@ class Encryptor {
   // Encrypts into `out`, which must be exactly plaintext.size() + overhead() bytes and must not
   // overlap the plaintext: lets a caller encrypt straight into its final place (a pack buffer).
   Status EncryptInto(ByteView plaintext, ByteView iv, MutableByteView out) const;
-  virtual Status EncryptWithNonceInto(ByteView plaintext, ByteView iv, ByteView nonce,
-                                      MutableByteView out) const = 0;
+  // EncryptInto that hands `out` to observe() in consecutive pieces (nonce, ciphertext pieces of
+  // at most 256 KiB, tag), each right after it is written, while it is in the CPU cache.
+  Status EncryptInto(ByteView plaintext, ByteView iv, MutableByteView out,
+                     const std::function<void(ByteView piece)>& observe) const;
+  // observe may be empty.
+  virtual Status EncryptWithNonceInto(ByteView plaintext, ByteView iv, ByteView nonce, MutableByteView out,
+                                      const std::function<void(ByteView piece)>& observe) const = 0;
   // EncryptInto's output handed to emit() in pieces made in `scratch` (reused, so it stays in the
   // CPU cache): for writing a large content straight to a file without an output-sized buffer.
   // Pieces are consecutive and each fills scratch but the last; scratch must have room for at

@@ -307,6 +307,36 @@ TEST(EncryptionTest, InPiecesEqualsWholeEncryption) {
   }
 }
 
+// EncryptInto with an observer writes the same bytes as without, and the observer sees all of
+// `out` in order: the nonce, the ciphertext in pieces of at most 256 KiB, then the tag, each
+// piece pointing into `out` itself.
+TEST(EncryptionTest, ObservedEncryptIntoSeesEveryByteInOrder) {
+  for (const std::string& name : EncryptionAlgorithmNames()) {
+    auto e = MustEncryptor(name, Seq(0x40, 0x5f));
+    ASSERT_NE(e, nullptr);
+    const Bytes iv = Seq(0x10, 0x1f), nonce = Seq(0x20, 0x2b);
+    Bytes plaintext((600 << 10) + 5);
+    for (size_t i = 0; i < plaintext.size(); ++i) plaintext[i] = static_cast<uint8_t>(i * 13 + 1);
+    for (size_t length : {size_t(0), size_t(1), size_t(256) << 10, plaintext.size()}) {
+      ByteView in = ByteView(plaintext).first(length);
+      Bytes whole;
+      ASSERT_TRUE(e->EncryptWithNonce(in, iv, nonce, &whole).ok());
+      Bytes out(whole.size());
+      size_t next = 0;
+      bool in_place = true, small = true;
+      ASSERT_TRUE(e->EncryptWithNonceInto(in, iv, nonce, out, [&](ByteView piece) {
+                     in_place = in_place && piece.data() == out.data() + next;
+                     small = small && piece.size() <= (256u << 10);
+                     next += piece.size();
+                   }).ok());
+      EXPECT_EQ(out, whole) << name << " " << length;
+      EXPECT_EQ(next, out.size());
+      EXPECT_TRUE(in_place);
+      EXPECT_TRUE(small);
+    }
+  }
+}
+
 // One Encryptor serves many threads; each thread re-keys its own cipher contexts.
 TEST(EncryptionTest, ConcurrentUse) {
   for (const std::string& name : EncryptionAlgorithmNames()) {
