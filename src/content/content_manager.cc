@@ -255,8 +255,8 @@ struct Pack {
   size_t first_unstored = 0;  // entries before it are all stored
   bool streaming = false;     // one thread at a time stores runs
   Status stream_error;
-  // Not streaming: the CRC-32C of each content of at least kCrcMinBytes, computed right after
-  // it was encrypted into buf (while its bytes are in the CPU cache), so that the pack's CRC for
+  // Not streaming: the CRC-32C of each content of at least kCrcMinBytes, taken piece by piece as
+  // it was sealed into buf (while each piece was in the CPU cache), so that the pack's CRC for
   // the store (S3's x-amz-checksum-crc32c) need not read them from memory again (PackCrc32c).
   struct ContentCrc {
     size_t offset, length;
