@@ -108,6 +108,11 @@ std::shared_ptr<ChunkBuffer> StreamUploader::TakeBuffer(size_t need, size_t recy
   });
 }
 
+namespace {
+// Below this size a file is not checked for holes nor given a read-ahead hint.
+constexpr int64_t kSmallFileBytes = 1 << 20;
+}  // namespace
+
 Result<content::ContentId> StreamUploader::StoreChunk(ByteView chunk, compression::HeaderId compression) {
   if (!chunk.empty() && IsAllZero(chunk.data(), chunk.size())) {
     auto key = std::make_pair(chunk.size(), compression);
@@ -128,11 +133,14 @@ Result<object::ObjectId> StreamUploader::Upload(int fd, int64_t size, const Stre
   auto splitter = repository_->splitter_factory()();
   const size_t max_chunk = splitter->max_segment_size();
   const bool parallel = o.parallel_chunks && chunk_pool_ != nullptr;
-  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  // Small files are read in one go: the read-ahead hint and the check for holes (one syscall
+  // each) would cost more than they save (a tree of a million small files makes ~10 per file).
+  const bool small = size >= 0 && size < kSmallFileBytes;
+  if (!small) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
   // Sparse handling only for regular files with holes.
   bool sparse = false;
-  if (o.sparse && size > 0) {
+  if (o.sparse && size > 0 && !small) {
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && int64_t(st.st_blocks) * 512 < st.st_size) sparse = true;
   }

@@ -577,24 +577,52 @@ struct Uploader::Impl {
 
   // --- estimation ----------------------------------------------------------------------------
 
+  // Counts the regular files under `path` and their bytes, as the walk will see them (entries
+  // by lstat, symlinks not followed), for the progress's totalBytes. One fstatat per entry,
+  // relative to its directory; unreadable directories are skipped (the walk reports them).
   void StartEstimate(const std::string& path) {
     estimator = std::thread([this, path] {
       int64_t bytes = 0, files = 0;
-      std::error_code ec;
-      auto it = std::filesystem::recursive_directory_iterator(
-          path, std::filesystem::directory_options::skip_permission_denied, ec);
-      for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-        if (Cancelled() || stop_estimate) return;
-        std::error_code sec;
-        auto st = it->symlink_status(sec);
-        if (!sec && std::filesystem::is_regular_file(st)) {
-          bytes += int64_t(it->file_size(sec));
-          ++files;
-        }
-      }
+      int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) return;
+      if (!EstimateDirectory(fd, &bytes, &files)) return;  // stopped
       progress->total_files = files;
       progress->total_bytes = bytes;
     });
+  }
+
+  // Takes ownership of dirfd. False when stopped.
+  bool EstimateDirectory(int dirfd, int64_t* bytes, int64_t* files) {
+    DIR* d = fdopendir(dirfd);
+    if (d == nullptr) {
+      close(dirfd);
+      return true;
+    }
+    bool go_on = true;
+    while (struct dirent* de = readdir(d)) {
+      if (Cancelled() || stop_estimate) {
+        go_on = false;
+        break;
+      }
+      const char* name = de->d_name;
+      if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
+      // d_type saves the stat of what is neither a file nor a directory (symlinks, devices).
+      if (de->d_type != DT_UNKNOWN && de->d_type != DT_REG && de->d_type != DT_DIR) continue;
+      struct stat st;
+      if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (S_ISREG(st.st_mode)) {
+        *bytes += int64_t(st.st_size);
+        ++*files;
+      } else if (S_ISDIR(st.st_mode)) {
+        int child = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (child >= 0 && !EstimateDirectory(child, bytes, files)) {
+          go_on = false;
+          break;
+        }
+      }
+    }
+    closedir(d);
+    return go_on;
   }
 
   void StopEstimate() {
