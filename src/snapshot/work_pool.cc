@@ -5,6 +5,7 @@ namespace ferry::snapshot {
 WorkPool::WorkPool(size_t threads, size_t queue_capacity) {
   if (threads == 0) threads = 1;
   capacity_ = threads + queue_capacity;
+  resume_at_ = capacity_ - 1 - queue_capacity / 2;
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -19,7 +20,11 @@ WorkPool::~WorkPool() {
 
 void WorkPool::Submit(std::function<void()> task) {
   std::unique_lock<std::mutex> lock(mu_);
-  not_full_.wait(lock, [this] { return queue_.size() + running_ < capacity_; });
+  if (queue_.size() + running_ >= capacity_) {
+    ++submitters_waiting_;
+    not_full_.wait(lock, [this] { return queue_.size() + running_ <= resume_at_; });
+    --submitters_waiting_;
+  }
   queue_.push_back(std::move(task));
   lock.unlock();
   not_empty_.notify_one();
@@ -38,11 +43,13 @@ void WorkPool::Run() {
     }
     task();
     task = nullptr;  // what the task holds (a chunk buffer) goes before a new one is submitted
+    bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       --running_;
+      wake = submitters_waiting_ > 0 && queue_.size() + running_ <= resume_at_;
     }
-    not_full_.notify_one();
+    if (wake) not_full_.notify_all();
   }
 }
 

@@ -3,6 +3,9 @@
 // memory flat whatever the size of the tree: the walker cannot run ahead of the workers by more
 // than `queue_capacity` tasks. With queue_capacity 0, Submit hands a task over only when a
 // worker is idle (the chunk pool: every waiting chunk would be a multi-MiB buffer).
+// A submitter that had to wait resumes only once half the queue has drained, so that a walker
+// faster than the workers (small files) is woken once per several tasks rather than after each
+// (a wake-up and a wait, two futex calls, per file otherwise).
 //
 // TaskGroup counts the tasks of one job (a file's chunks, a whole snapshot) so that the job can
 // wait for just its own tasks and collect the first error.
@@ -37,6 +40,8 @@ class WorkPool {
   std::condition_variable not_empty_, not_full_;
   std::deque<std::function<void()>> queue_;
   size_t capacity_;
+  size_t resume_at_;            // a waiting submitter resumes at this many running or waiting
+  size_t submitters_waiting_ = 0;
   size_t running_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
