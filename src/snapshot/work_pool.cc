@@ -30,6 +30,11 @@ void WorkPool::Submit(std::function<void()> task) {
   not_empty_.notify_one();
 }
 
+size_t WorkPool::waiting_submitters() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return submitters_waiting_;
+}
+
 void WorkPool::Run() {
   while (true) {
     std::function<void()> task;

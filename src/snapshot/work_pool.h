@@ -32,6 +32,8 @@ class WorkPool {
   // Enqueues; blocks while threads + queue_capacity tasks are running or waiting.
   void Submit(std::function<void()> task);
   size_t threads() const { return threads_.size(); }
+  // Submitters blocked in Submit right now.
+  size_t waiting_submitters();
 
  private:
   void Run();
