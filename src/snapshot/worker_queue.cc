@@ -5,7 +5,8 @@
 
 namespace ferry::snapshot {
 
-WorkerQueue::WorkerQueue(size_t threads, size_t capacity) : capacity_(std::max<size_t>(capacity, 1)) {
+WorkerQueue::WorkerQueue(size_t threads, size_t capacity)
+    : capacity_(std::max<size_t>(capacity, 1)), resume_at_(capacity_ / 2) {
   threads = std::max<size_t>(threads, 1);
   threads_.reserve(threads);
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
@@ -23,8 +24,13 @@ WorkerQueue::~WorkerQueue() {
 
 void WorkerQueue::Submit(std::function<void()> job) {
   std::unique_lock<std::mutex> lock(mu_);
-  not_full_.wait(lock, [&] { return queue_.size() < capacity_; });
+  if (queue_.size() >= capacity_) {
+    ++submitters_waiting_;
+    not_full_.wait(lock, [&] { return queue_.size() <= resume_at_; });
+    --submitters_waiting_;
+  }
   queue_.push_back(std::move(job));
+  lock.unlock();
   not_empty_.notify_one();
 }
 
@@ -40,6 +46,7 @@ size_t WorkerQueue::DefaultParallelism() {
 void WorkerQueue::Run() {
   for (;;) {
     std::function<void()> job;
+    bool wake = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       not_empty_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -47,8 +54,9 @@ void WorkerQueue::Run() {
       job = std::move(queue_.front());
       queue_.pop_front();
       ++running_;
-      not_full_.notify_one();
+      wake = submitters_waiting_ > 0 && queue_.size() <= resume_at_;
     }
+    if (wake) not_full_.notify_all();
     job();
     {
       std::lock_guard<std::mutex> lock(mu_);

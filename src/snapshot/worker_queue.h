@@ -23,7 +23,8 @@ class WorkerQueue {
   WorkerQueue(const WorkerQueue&) = delete;
   WorkerQueue& operator=(const WorkerQueue&) = delete;
 
-  // Enqueues a job; blocks while `capacity` jobs are waiting. Jobs must not throw.
+  // Enqueues a job; blocks while `capacity` jobs are waiting (once blocked, until half of them
+  // have been taken). Jobs must not throw.
   void Submit(std::function<void()> job);
   // Blocks until every job submitted so far has finished.
   void Wait();
@@ -38,6 +39,10 @@ class WorkerQueue {
   std::condition_variable not_empty_, not_full_, idle_;
   std::deque<std::function<void()>> queue_;
   const size_t capacity_;
+  // A submitter that found the queue full resumes once it is down to this many jobs: one wake-up
+  // per several jobs rather than a wake-up and a wait per job (a tree of small files).
+  const size_t resume_at_;
+  size_t submitters_waiting_ = 0;
   size_t running_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
