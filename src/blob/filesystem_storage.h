@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "blob/sharding.h"
@@ -40,6 +41,12 @@ struct FilesystemOptions {
   // When sync_writes is off: whether Sync() flushes the filesystem (syncfs). Off means no
   // durability beyond the page cache (what kopia 0.12.1 does); for benchmarks and tests.
   bool sync_on_request = true;
+
+  // Blobs whose IDs start with one of these are never rewritten in place once written (kopia's
+  // packs: a fresh random ID each), so a read may keep their file open for the next read of the
+  // same blob (a restore reads many small contents from a few packs). Puts and deletes through
+  // this store drop the open file first.
+  std::vector<std::string> keep_open_prefixes = {"p", "q"};
 };
 
 // Opens the repository directory `path`.

@@ -2,9 +2,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -80,6 +79,37 @@ TEST(FilesystemStorageTest, KopiaLayoutPaths) {
   for (const auto& [id, path] : expected) want.push_back(path);
   std::sort(want.begin(), want.end());
   EXPECT_EQ(ListFilesRecursively(root), want);
+}
+
+// A pack read once stays open for the next reads (the file unlinked behind the store's back is
+// still read through it; an index blob, not kept open, is then gone); a put or delete through
+// the store replaces or drops it at once.
+TEST(FilesystemStorageTest, PacksStayOpenBetweenReadsUntilPutOrDeleted) {
+  TempDir tmp;
+  const std::string root = tmp.Sub("repo");
+  auto st = MustCreate(root);
+  ASSERT_NE(st, nullptr);
+  const Bytes first = PatternBytes(5000, 1), second = PatternBytes(7000, 2);
+  ASSERT_TRUE(st->PutBlob(kPack, first).ok());
+  ASSERT_TRUE(st->PutBlob(kIndex, first).ok());
+  Bytes got;
+  ASSERT_TRUE(st->GetBlob(kPack, 100, 50, &got).ok());
+  ASSERT_TRUE(st->GetBlob(kIndex, 100, 50, &got).ok());
+  const std::string pack_file = root + "/p/012/3456789abcdef0123456789abcdef-s0011223344556677115.f";
+  const std::string index_file = root + "/x/n0_/a0bc0123456789abcdef0123456789-s0011223344556677115-c1.f";
+  ASSERT_EQ(::unlink(pack_file.c_str()), 0);
+  ASSERT_EQ(::unlink(index_file.c_str()), 0);
+  ASSERT_TRUE(st->GetBlob(kPack, 4000, 1000, &got).ok());
+  EXPECT_EQ(got, Bytes(first.begin() + 4000, first.end()));
+  EXPECT_EQ(st->GetBlob(kPack, 4000, 1001, &got).code(), StatusCode::kInvalidArgument);  // past its end
+  EXPECT_EQ(st->GetBlob(kIndex, 0, 10, &got).code(), StatusCode::kNotFound);
+  // Put through the store: the next read sees the new blob, whole.
+  ASSERT_TRUE(st->PutBlob(kPack, second).ok());
+  ASSERT_TRUE(st->GetBlob(kPack, 0, -1, &got).ok());
+  EXPECT_EQ(got, second);
+  // Deleted through the store: gone at once.
+  ASSERT_TRUE(st->DeleteBlob(kPack).ok());
+  EXPECT_EQ(st->GetBlob(kPack, 0, 10, &got).code(), StatusCode::kNotFound);
 }
 
 TEST(FilesystemStorageTest, ShardsFileWrittenAtCreation) {
