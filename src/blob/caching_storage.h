@@ -52,6 +52,7 @@ class CachingStorage final : public Storage {
   void Clear();
 
   std::string DisplayName() const override { return inner_->DisplayName(); }
+  bool small_reads_are_costly() const override { return inner_->small_reads_are_costly(); }
   std::map<std::string, std::string> Config() const override { return inner_->Config(); }
 
  protected:

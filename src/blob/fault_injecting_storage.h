@@ -82,6 +82,7 @@ class FaultInjectingStorage final : public Storage {
   void ResetCounters();
 
   std::string DisplayName() const override { return inner_->DisplayName(); }
+  bool small_reads_are_costly() const override { return inner_->small_reads_are_costly(); }
   std::map<std::string, std::string> Config() const override { return inner_->Config(); }
 
  protected:

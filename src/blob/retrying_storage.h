@@ -47,6 +47,7 @@ class RetryingStorage final : public Storage {
   int64_t retries() const { return retries_.load(std::memory_order_relaxed); }
 
   std::string DisplayName() const override { return inner_->DisplayName(); }
+  bool small_reads_are_costly() const override { return inner_->small_reads_are_costly(); }
   std::map<std::string, std::string> Config() const override { return inner_->Config(); }
 
  protected:

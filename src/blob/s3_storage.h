@@ -106,6 +106,8 @@ class S3Storage final : public Storage {
 
   // "S3: <endpoint> <bucket>" (kopia's DisplayName).
   std::string DisplayName() const override;
+  // Every GET is a round trip (~ms): the content layer reads small contents through windows.
+  bool small_reads_are_costly() const override { return true; }
   // type, bucket, prefix, endpoint, region, doNotUseTLS, doNotVerifyTLS, addressingStyle and
   // the access key ID masked as "****ABCD". No secret.
   std::map<std::string, std::string> Config() const override;

@@ -123,6 +123,9 @@ class Storage {
   Result<std::unique_ptr<BlobWriter>> NewBlobWriter(std::string_view id, const PutOptions& options = {});
   // True when NewBlobWriter's writers do not keep the blob in memory (the filesystem store).
   virtual bool streams_writes() const { return false; }
+  // True when every read is a round trip that costs far more than its bytes (object storage):
+  // readers of many small ranges of one blob should rather read a larger range once.
+  virtual bool small_reads_are_costly() const { return false; }
 
   // Reads `length` bytes starting at `offset` into *out (replacing its contents). length == -1
   // means "to the end of the blob" (so (0, -1) is the whole blob). A range that reaches past the

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -319,6 +320,16 @@ uint32_t PackCrc32c(Pack* pack) {
 // left it larger than this (contents are up to a few MiB; an indirect list can be larger).
 constexpr size_t kMaxKeptReadBuffer = 32 << 20;
 
+// Where a read is a costly round trip (Storage::small_reads_are_costly: S3), a content smaller
+// than kWindowedMaxContent is read through a window: kWindowBytes of its pack from the content's
+// offset, kept (kWindows of them, most recent first) for the contents that follow it. Contents
+// are stored in the order they were written, so a restore of small files, which reads them in
+// the same order, needs one GET per window instead of one per file (5 000 files of 1 KiB from
+// moto: 6 028 GETs and 14 s before).
+constexpr size_t kWindowedMaxContent = 128 << 10;
+constexpr size_t kWindowBytes = 1 << 20;
+constexpr size_t kWindows = 4;
+
 // A streaming pack's local index is sealed into its file in pieces of this size.
 constexpr size_t kLocalIndexPieceBytes = 64 << 10;
 
@@ -332,7 +343,8 @@ class ContentManagerImpl : public ContentManager {
         format_(std::move(format)),
         options_(std::move(options)),
         epochs_(storage, format_.epoch),
-        streams_(storage->streams_writes()) {
+        streams_(storage->streams_writes()),
+        windowed_reads_(storage->small_reads_are_costly()) {
     if (!options_.now) options_.now = SystemNowSeconds;
     session_id_ = NewSessionId(options_.now());
   }
@@ -595,7 +607,9 @@ class ContentManagerImpl : public ContentManager {
     }
     if (info.deleted) return Status::NotFound("content " + id.ToString() + " is deleted");
     if (!from_memory) {
-      Status s = storage_->GetBlob(info.pack_blob_id, info.pack_offset, info.packed_length, &sealed);
+      Status s = windowed_reads_ && info.packed_length < kWindowedMaxContent ? ReadThroughWindow(info, &sealed)
+                                                                             : storage_->GetBlob(info.pack_blob_id, info.pack_offset,
+                                                                                                 info.packed_length, &sealed);
       if (s.code() == StatusCode::kInvalidArgument) {
         return Status::Corruption("pack " + info.pack_blob_id + " is shorter than its index says (content " +
                                   id.ToString() + ")");
@@ -960,6 +974,56 @@ class ContentManagerImpl : public ContentManager {
   const std::string& session_id() const override { return session_id_; }
 
  private:
+  // A window of a pack's bytes (see kWindowBytes).
+  struct ReadWindow {
+    std::string pack;
+    int64_t offset = 0;
+    Bytes bytes;
+  };
+
+  // Copies the content's sealed bytes into *sealed from a window of its pack, reading the window
+  // first when none holds them. A pack's length (HEAD) is asked once, so a window stops at its end.
+  Status ReadThroughWindow(const ContentInfo& info, Bytes* sealed) {
+    const int64_t begin = info.pack_offset, end = begin + int64_t(info.packed_length);
+    auto copy_from = [&](const ReadWindow& w) {
+      sealed->assign(w.bytes.begin() + (begin - w.offset), w.bytes.begin() + (end - w.offset));
+    };
+    int64_t pack_length = -1;
+    {
+      std::lock_guard<std::mutex> lock(window_mu_);
+      for (auto it = windows_.begin(); it != windows_.end(); ++it) {
+        const ReadWindow& w = **it;
+        if (w.pack == info.pack_blob_id && w.offset <= begin && end <= w.offset + int64_t(w.bytes.size())) {
+          copy_from(w);
+          if (it != windows_.begin()) windows_.splice(windows_.begin(), windows_, it);
+          return Status::OK();
+        }
+      }
+      if (auto known = pack_lengths_.find(info.pack_blob_id); known != pack_lengths_.end()) pack_length = known->second;
+    }
+    if (pack_length < 0) {
+      FERRY_ASSIGN_OR_RETURN(blob::BlobMetadata meta, storage_->GetMetadata(info.pack_blob_id));
+      pack_length = meta.length;
+      std::lock_guard<std::mutex> lock(window_mu_);
+      if (pack_lengths_.size() >= 4096) pack_lengths_.clear();  // bounded; a miss costs one HEAD
+      pack_lengths_[info.pack_blob_id] = pack_length;
+    }
+    const int64_t window_end = std::min(pack_length, begin + int64_t(kWindowBytes));
+    if (window_end < end) {
+      // The index says the content goes past the pack's end: the exact read reports it.
+      return storage_->GetBlob(info.pack_blob_id, begin, int64_t(info.packed_length), sealed);
+    }
+    auto window = std::make_shared<ReadWindow>();
+    window->pack = info.pack_blob_id;
+    window->offset = begin;
+    FERRY_RETURN_IF_ERROR(storage_->GetBlob(info.pack_blob_id, begin, window_end - begin, &window->bytes));
+    copy_from(*window);
+    std::lock_guard<std::mutex> lock(window_mu_);
+    windows_.push_front(std::move(window));
+    if (windows_.size() > kWindows) windows_.pop_back();
+    return Status::OK();
+  }
+
   Result<ContentId> Deduplicated(const ContentId& id, size_t size) {
     std::lock_guard<std::mutex> lock(stats_mu_);
     stats_.deduplicated_contents++;
@@ -1377,6 +1441,10 @@ class ContentManagerImpl : public ContentManager {
   // overlapped with encryption.
   static constexpr int kMaxPacksAlive = 2;
   const bool streams_;  // storage_->streams_writes(): packs go to the store as they fill
+  const bool windowed_reads_;  // storage_->small_reads_are_costly(): ReadThroughWindow
+  std::mutex window_mu_;
+  std::list<std::shared_ptr<ReadWindow>> windows_;        // most recent first
+  std::unordered_map<std::string, int64_t> pack_lengths_;  // for windows' ends
   int packs_alive_[2] = {0, 0};
   size_t last_pack_entries_[2] = {0, 0};  // per class, for NewPack's reservation
   std::condition_variable pack_cv_;
