@@ -119,8 +119,10 @@ class OpenFileCache {
   };
   static constexpr size_t kCapacity = 16;
 
-  std::optional<File> Find(const std::string& path) {
+  // The open file of `path`, if kept; *generation gets what Insert needs for a file opened now.
+  std::optional<File> Find(const std::string& path, uint64_t* generation) {
     std::lock_guard<std::mutex> lock(mu_);
+    *generation = generation_;
     for (auto it = files_.begin(); it != files_.end(); ++it) {
       if (it->first == path) {
         files_.splice(files_.begin(), files_, it);
@@ -129,12 +131,8 @@ class OpenFileCache {
     }
     return std::nullopt;
   }
-  // Changes with every Erase: a reader that opened a file before a put or delete of it finished
-  // (generation taken before the open) does not keep that file (Insert ignores it).
-  uint64_t generation() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return generation_;
-  }
+  // The generation changes with every Erase: a reader that opened a file before a put or delete
+  // of it finished (generation taken by Find, before the open) does not keep that file.
   void Insert(const std::string& path, File file, uint64_t generation) {
     std::lock_guard<std::mutex> lock(mu_);
     if (generation != generation_) return;
@@ -271,7 +269,7 @@ class FilesystemStorage final : public Storage {
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
       return ErrnoStatus("cannot rename temporary file to", final_path, errno);
     }
-    open_files_.Erase(final_path);  // after the rename: see OpenFileCache::generation
+    open_files_.Erase(final_path);  // after the rename: see OpenFileCache::Insert
     return Status::OK();
   }
 
@@ -306,10 +304,7 @@ class FilesystemStorage final : public Storage {
     const bool keep_open = KeepsOpen(id);
     std::optional<OpenFileCache::File> file;
     uint64_t generation = 0;
-    if (keep_open) {
-      generation = open_files_.generation();
-      file = open_files_.Find(path);
-    }
+    if (keep_open) file = open_files_.Find(path, &generation);
     if (!file) {
       int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
       if (raw < 0) {
@@ -361,7 +356,7 @@ class FilesystemStorage final : public Storage {
     const std::string path = PathOf(location.first, location.second);
     const int rc = ::unlink(path.c_str());
     const int err = errno;
-    open_files_.Erase(path);  // after the unlink: see OpenFileCache::generation
+    open_files_.Erase(path);  // after the unlink: see OpenFileCache::Insert
     if (rc != 0 && !IsMissing(err)) return ErrnoStatus("cannot delete", path, err);
     return Status::OK();
   }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "compression/codecs.h"
@@ -20,7 +21,7 @@ namespace {
 // MB for a directory, more for data), so they are reused: from a pool shared by all threads
 // rather than one per thread, because most threads compress only now and then (a backup's
 // file workers each finish a directory from time to time: a context per thread cost ~1.1 MB
-// more at peak). Busy threads each take one; at most kMaxIdle wait between uses.
+// more at peak). Busy threads each take one; at most max_idle_ wait between uses.
 template <typename Ctx, Ctx* (*kCreate)(), size_t (*kFree)(Ctx*)>
 class ContextPool {
  public:
@@ -49,7 +50,7 @@ class ContextPool {
   void Give(Handle h) {
     if (!h) return;
     std::lock_guard<std::mutex> lock(mu_);
-    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(h));
+    if (idle_.size() < max_idle_) idle_.push_back(std::move(h));
   }
 
   void ReleaseIdle() {
@@ -59,7 +60,9 @@ class ContextPool {
   }
 
  private:
-  static constexpr size_t kMaxIdle = 8;
+  // One per hardware thread at least: with more workers than kept contexts, every chunk would
+  // create (and page-fault) a context again.
+  const size_t max_idle_ = std::max<size_t>(8, std::thread::hardware_concurrency());
   std::mutex mu_;
   std::vector<Handle> idle_;
 };

@@ -488,16 +488,18 @@ class ContentManagerImpl : public ContentManager {
         ++packs_alive_[cls];
       }
       offset = pack->size;
-      pack->size += need;
-      pack->writers++;
       info.pack_blob_id = pack->id;
       info.pack_offset = uint32_t(offset);
       index = pack->entries.size();
+      // The entry first: if it cannot be recorded (a key of the wrong size), nothing is reserved,
+      // so the pack is not left waiting for a writer that never comes.
       if (Status pushed = pack->entries.push_back(ToPending(info)); !pushed.ok()) {
         lock.unlock();
         for (Pack* p : to_upload) FinishAndUpload(p);
         return pushed;
       }
+      pack->size += need;
+      pack->writers++;
       pack->state.push_back(kReserved);
       if (!info.deleted) pack->ids.Insert(id, uint32_t(index), KeyOf(pack->entries));
       pack_ptr = pack.get();
@@ -989,17 +991,24 @@ class ContentManagerImpl : public ContentManager {
       sealed->assign(w.bytes.begin() + (begin - w.offset), w.bytes.begin() + (end - w.offset));
     };
     int64_t pack_length = -1;
+    std::shared_ptr<const ReadWindow> hit;  // copied from outside the lock
     {
       std::lock_guard<std::mutex> lock(window_mu_);
       for (auto it = windows_.begin(); it != windows_.end(); ++it) {
         const ReadWindow& w = **it;
         if (w.pack == info.pack_blob_id && w.offset <= begin && end <= w.offset + int64_t(w.bytes.size())) {
-          copy_from(w);
+          hit = *it;
           if (it != windows_.begin()) windows_.splice(windows_.begin(), windows_, it);
-          return Status::OK();
+          break;
         }
       }
-      if (auto known = pack_lengths_.find(info.pack_blob_id); known != pack_lengths_.end()) pack_length = known->second;
+      if (!hit) {
+        if (auto known = pack_lengths_.find(info.pack_blob_id); known != pack_lengths_.end()) pack_length = known->second;
+      }
+    }
+    if (hit) {
+      copy_from(*hit);
+      return Status::OK();
     }
     if (pack_length < 0) {
       FERRY_ASSIGN_OR_RETURN(blob::BlobMetadata meta, storage_->GetMetadata(info.pack_blob_id));
@@ -1443,7 +1452,7 @@ class ContentManagerImpl : public ContentManager {
   const bool streams_;  // storage_->streams_writes(): packs go to the store as they fill
   const bool windowed_reads_;  // storage_->small_reads_are_costly(): ReadThroughWindow
   std::mutex window_mu_;
-  std::list<std::shared_ptr<ReadWindow>> windows_;        // most recent first
+  std::list<std::shared_ptr<const ReadWindow>> windows_;  // most recent first
   std::unordered_map<std::string, int64_t> pack_lengths_;  // for windows' ends
   int packs_alive_[2] = {0, 0};
   size_t last_pack_entries_[2] = {0, 0};  // per class, for NewPack's reservation

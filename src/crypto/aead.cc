@@ -78,16 +78,7 @@ bool Process(EVP_CIPHER_CTX* ctx, int encrypt, ByteView key, ByteView nonce, Byt
 
 Status AeadSeal(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad,
                 ByteView plaintext, uint8_t* out) {
-  FERRY_RETURN_IF_ERROR(CheckSizes(key, nonce));
-  EVP_CIPHER_CTX* ctx = ThreadContext(algorithm);
-  int n = 0;
-  if (ctx == nullptr || !Process(ctx, 1, key, nonce, aad, plaintext, out) ||
-      !EVP_CipherFinal_ex(ctx, out + plaintext.size(), &n) ||
-      !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagSize),
-                           out + plaintext.size())) {
-    return Status::Internal(OpenSslError("AEAD encryption failed"));
-  }
-  return Status::OK();
+  return AeadSealObserved(algorithm, key, nonce, aad, plaintext, out, {});
 }
 
 Status AeadSealObserved(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad,
@@ -105,7 +96,7 @@ Status AeadSealObserved(AeadAlgorithm algorithm, ByteView key, ByteView nonce, B
         size_t(out_len) != n) {
       return Status::Internal(OpenSslError("AEAD encryption failed"));
     }
-    observe(ByteView(out + done, n));
+    if (observe) observe(ByteView(out + done, n));
     done += n;
   }
   uint8_t* tag = out + plaintext.size();
@@ -114,7 +105,7 @@ Status AeadSealObserved(AeadAlgorithm algorithm, ByteView key, ByteView nonce, B
       !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagSize), tag)) {
     return Status::Internal(OpenSslError("AEAD encryption failed"));
   }
-  observe(ByteView(tag, kAeadTagSize));
+  if (observe) observe(ByteView(tag, kAeadTagSize));
   return Status::OK();
 }
 

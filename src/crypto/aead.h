@@ -33,8 +33,8 @@ using SealedPieceObserver = std::function<void(ByteView piece)>;
 // Pieces of at most this size are observed.
 inline constexpr size_t kObservedPieceBytes = 256 << 10;
 
-// AeadSeal that calls observe() on [out, out + plaintext.size() + kAeadTagSize) in consecutive
-// pieces of at most kObservedPieceBytes, each as soon as it is written (the tag last).
+// AeadSeal that calls observe() (if set) on [out, out + plaintext.size() + kAeadTagSize) in
+// consecutive pieces of at most kObservedPieceBytes, each as soon as it is written (the tag last).
 Status AeadSealObserved(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad,
                         ByteView plaintext, uint8_t* out, const SealedPieceObserver& observe);
 

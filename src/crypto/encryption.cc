@@ -75,13 +75,9 @@ class HmacKeyedAeadEncryptor final : public Encryptor {
     uint8_t key[kKeySize];
     key_deriver_.Mac(iv, key);
     std::memcpy(out.data(), nonce.data(), kNonceSize);
-    Status status;
-    if (observe) {
-      observe(ByteView(out.data(), kNonceSize));
-      status = AeadSealObserved(aead_, ByteView(key, kKeySize), nonce, iv, plaintext, out.data() + kNonceSize, observe);
-    } else {
-      status = AeadSeal(aead_, ByteView(key, kKeySize), nonce, iv, plaintext, out.data() + kNonceSize);
-    }
+    if (observe) observe(ByteView(out.data(), kNonceSize));
+    Status status =
+        AeadSealObserved(aead_, ByteView(key, kKeySize), nonce, iv, plaintext, out.data() + kNonceSize, observe);
     SecureWipe(key, sizeof(key));
     return status;
   }

@@ -309,7 +309,7 @@ TEST(EncryptionTest, InPiecesEqualsWholeEncryption) {
 
 // EncryptInto with an observer writes the same bytes as without, and the observer sees all of
 // `out` in order: the nonce, the ciphertext in pieces of at most 256 KiB, then the tag, each
-// piece pointing into `out` itself.
+// piece pointing into `out` itself and already holding its final bytes when observed.
 TEST(EncryptionTest, ObservedEncryptIntoSeesEveryByteInOrder) {
   for (const std::string& name : EncryptionAlgorithmNames()) {
     auto e = MustEncryptor(name, Seq(0x40, 0x5f));
@@ -324,12 +324,15 @@ TEST(EncryptionTest, ObservedEncryptIntoSeesEveryByteInOrder) {
       Bytes out(whole.size());
       size_t next = 0;
       bool in_place = true, small = true;
+      Bytes seen;  // the bytes as they were when observed: already final
       ASSERT_TRUE(e->EncryptWithNonceInto(in, iv, nonce, out, [&](ByteView piece) {
                      in_place = in_place && piece.data() == out.data() + next;
                      small = small && piece.size() <= (256u << 10);
+                     seen.insert(seen.end(), piece.begin(), piece.end());
                      next += piece.size();
                    }).ok());
       EXPECT_EQ(out, whole) << name << " " << length;
+      EXPECT_EQ(seen, whole) << name << " " << length;
       EXPECT_EQ(next, out.size());
       EXPECT_TRUE(in_place);
       EXPECT_TRUE(small);

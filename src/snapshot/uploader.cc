@@ -526,11 +526,20 @@ struct Uploader::Impl {
     for (const DirNode* sub : node->open_subdirs) CollectFinished(sub, out);
   }
 
+  // Whether CollectFinished would find anything (without copying it).
+  static bool HasFinished(const DirNode* node) {
+    for (const auto& c : node->children) {
+      if (c) return true;
+    }
+    for (const DirNode* sub : node->open_subdirs) {
+      if (HasFinished(sub)) return true;
+    }
+    return false;
+  }
+
   bool AnyFinished() {
-    std::vector<DirEntry> finished;
     std::lock_guard<std::mutex> lock(tree_mu);
-    if (root_node) CollectFinished(root_node, &finished);
-    return !finished.empty();
+    return root_node != nullptr && HasFinished(root_node);
   }
 
   Status WriteCheckpoint(const SourceInfo& source) {
